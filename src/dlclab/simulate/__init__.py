@@ -1,0 +1,1 @@
+"""Simulators that write both experiments' data in their real formats."""
