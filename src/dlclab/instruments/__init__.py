@@ -1,0 +1,1 @@
+"""Instrument descriptions: sites, detector layouts, camera geometries."""
