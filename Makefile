@@ -40,7 +40,12 @@ $(VENV): $(VENV_DIR)/.complete
 	ln -sfn $(VENV_DIR) $(VENV)
 
 venv: $(VENV) ## the pinned venv (.venv links to it) with dlclab installed editable
-	@$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null
+	@$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1
+	@# Lab users' servers import dlclab from this checkout: as root, make sure they can
+	@# traverse to it (execute bit only on the ancestors; nothing becomes listable).
+	@if [ "$$(id -u)" = 0 ]; then d="$(CURDIR)"; while [ "$$d" != / ]; do \
+	  if [ "$$(( 0$$(stat -c %a "$$d") & 1 ))" = 0 ]; then chmod o+x "$$d" && echo ">> made $$d traversable for lab users (o+x)"; fi; \
+	  d=$$(dirname "$$d"); done; fi
 
 node: ## npm tools pinned in package-lock.json (the Kaitai compiler used as a test oracle)
 	@if [ -f package-lock.json ]; then \
