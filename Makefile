@@ -27,7 +27,7 @@ PYTEST_ARGS ?=
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(VENV_DIR)/.complete: $(LOCK) pyproject.toml
+$(VENV_DIR)/.complete: $(LOCK)
 	@echo ">> building the venv $(VENV_DIR) from $(LOCK)"
 	@mkdir -p $(PREFIX)
 	$(PYTHON) -m venv $(VENV_DIR)
