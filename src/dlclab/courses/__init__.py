@@ -1,0 +1,1 @@
+"""nbgrader courses of the lab (astroparticle.online): registry, provisioning, exchange."""
