@@ -1,0 +1,169 @@
+"""Queries on the catalogue with a unified interface: file-level criteria (time range,
+experiment, facility, cluster, station, release, storage) and event-level criteria on
+thesaurus terms (``energy``, ``zenith``, ... or any synonym, in the synonym's unit),
+restricted to what the asking user's groups may see.
+
+File-level attributes of the current version live on ``data_file`` (indexed), and
+event-level criteria test the per-file summaries (``max >= lo and min <= hi``): every
+query is answered from the catalogue, without opening a file.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from dlclab.errors import ParameterError
+from dlclab.metadata.models import (
+    PUBLIC,
+    AccessGroup,
+    DataFile,
+    EventSummary,
+    Facility,
+    Release,
+    StorageInstance,
+    ThesaurusTerm,
+)
+from dlclab.metadata.thesaurus import Thesaurus, default_thesaurus
+
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Cut:
+    """``lo <= term <= hi`` in the term's unit (either bound may be open)."""
+
+    term: str
+    lo: float | None
+    hi: float | None
+
+
+def parse_cut(text: str, thesaurus: Thesaurus | None = None) -> Cut:
+    """``"energy:1e15:1e17"``, ``"Ze::30"``, ``"lgE:15:"`` -> a :class:`Cut` in term units."""
+    thesaurus = thesaurus or default_thesaurus()
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ParameterError(f"cut {text!r}: expected TERM:MIN:MAX (either bound may be empty), "
+                             "e.g. energy:1e15:1e17 or Ze::30")
+    resolved = thesaurus.resolve(parts[0])
+    if resolved.term.level != "event":
+        raise ParameterError(f"cut {text!r}: {resolved.term.name!r} is a file-level attribute; "
+                             "use its own query parameter")
+    bounds = []
+    for label, raw in zip(("MIN", "MAX"), parts[1:]):
+        if raw.strip() == "":
+            bounds.append(None)
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ParameterError(f"cut {text!r}: {label} {raw!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ParameterError(f"cut {text!r}: {label} must be finite")
+        converted = resolved.convert(value)
+        if not math.isfinite(converted):
+            raise ParameterError(f"cut {text!r}: {label} {raw!r} is out of range")
+        bounds.append(converted)
+    lo, hi = bounds
+    if lo is not None and hi is not None and lo > hi:
+        raise ParameterError(f"cut {text!r}: MIN is larger than MAX")
+    return Cut(resolved.term.name, lo, hi)
+
+
+@dataclass
+class FileQuery:
+    start: datetime | None = None
+    end: datetime | None = None
+    experiment: list[str] = field(default_factory=list)
+    facility: list[str] = field(default_factory=list)
+    cluster: int | None = None
+    station: int | None = None
+    release: str | None = None
+    storage: list[str] = field(default_factory=list)
+    cuts: list[Cut] = field(default_factory=list)
+    include_errors: bool = False
+    limit: int = 100
+    offset: int = 0
+
+    def check(self) -> None:
+        if self.start and self.end and self.start > self.end:
+            raise ParameterError("start is after end")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise ParameterError(f"limit: expected 1..{MAX_LIMIT}, found {self.limit}")
+        if self.offset < 0:
+            raise ParameterError("offset: expected >= 0")
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What a user's groups let them see: storage ids and release ids."""
+
+    storage_ids: frozenset[int]
+    release_ids: frozenset[int]
+    groups: frozenset[str]
+
+    def allows_file(self, row: DataFile) -> bool:
+        return row.storage_id in self.storage_ids and (
+            row.release_id is None or row.release_id in self.release_ids)
+
+
+def visibility(session: Session, groups: set[str] | frozenset[str]) -> Visibility:
+    groups = frozenset(groups) | {PUBLIC}
+    storages = session.scalars(select(StorageInstance.id).join(AccessGroup).where(
+        AccessGroup.name.in_(groups)))
+    releases = session.scalars(select(Release.id).join(AccessGroup).where(
+        AccessGroup.name.in_(groups)))
+    return Visibility(frozenset(storages), frozenset(releases), groups)
+
+
+def file_statement(session: Session, query: FileQuery, seen: Visibility):
+    """The SELECT of data_file rows answering ``query`` for a user who sees ``seen``."""
+    query.check()
+    stmt = select(DataFile).where(DataFile.storage_id.in_(seen.storage_ids)).where(
+        or_(DataFile.release_id.is_(None), DataFile.release_id.in_(seen.release_ids)))
+    if not query.include_errors:
+        stmt = stmt.where(DataFile.status == "ok")
+    if query.start is not None:
+        stmt = stmt.where(DataFile.end_utc >= query.start)
+    if query.end is not None:
+        stmt = stmt.where(DataFile.start_utc <= query.end)
+    if query.facility or query.experiment:
+        fac = select(Facility.id)
+        if query.facility:
+            fac = fac.where(Facility.name.in_(query.facility))
+        if query.experiment:
+            fac = fac.where(Facility.experiment.in_(query.experiment))
+        stmt = stmt.where(DataFile.facility_id.in_(list(session.scalars(fac))))
+    if query.cluster is not None:
+        stmt = stmt.where(DataFile.cluster == query.cluster)
+    if query.station is not None:
+        stmt = stmt.where(DataFile.station == query.station)
+    if query.release:
+        ids = list(session.scalars(select(Release.id).where(Release.name == query.release)))
+        stmt = stmt.where(DataFile.release_id.in_(ids))
+    if query.storage:
+        ids = list(session.scalars(select(StorageInstance.id).where(
+            StorageInstance.name.in_(query.storage))))
+        stmt = stmt.where(DataFile.storage_id.in_(ids))
+    if query.cuts:
+        term_ids = dict(session.execute(select(ThesaurusTerm.name, ThesaurusTerm.id)).all())
+        for cut in query.cuts:
+            cond = [EventSummary.file_id == DataFile.id, EventSummary.current.is_(True),
+                    EventSummary.term_id == term_ids[cut.term]]
+            if cut.lo is not None:
+                cond.append(EventSummary.max_value >= cut.lo)
+            if cut.hi is not None:
+                cond.append(EventSummary.min_value <= cut.hi)
+            stmt = stmt.where(exists().where(and_(*cond)))
+    return stmt
+
+
+def query_files(session: Session, query: FileQuery, seen: Visibility) -> tuple[list[DataFile], bool]:
+    """One page of matching files (ordered by start time, then id) and whether more follow."""
+    stmt = file_statement(session, query, seen)
+    stmt = stmt.order_by(DataFile.start_utc, DataFile.id).offset(query.offset).limit(query.limit + 1)
+    rows = list(session.scalars(stmt).unique())
+    return rows[: query.limit], len(rows) > query.limit

@@ -1,0 +1,39 @@
+"""Run the Data Aggregation Service (as a JupyterHub-managed service or on its own).
+
+    python -m dlclab.service --db sqlite:///data/metadata/catalogue.sqlite --export-dir /tmp/x
+
+Under JupyterHub, the hub passes the service's URL and prefix in its environment
+(``JUPYTERHUB_SERVICE_URL``, ``JUPYTERHUB_SERVICE_PREFIX``); they are the defaults here.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+def main(argv: list[str] | None = None) -> None:
+    import uvicorn
+
+    from dlclab.metadata.db import default_url
+    from dlclab.service.app import create_app
+    from dlclab.service.settings import ServiceSettings
+
+    hub_url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101"))
+    p = argparse.ArgumentParser(prog="python -m dlclab.service", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", default=None, help="catalogue URL (default: SQLite below the data root)")
+    p.add_argument("--export-dir", type=Path, required=True, help="where exports are written")
+    p.add_argument("--prefix", default=os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/"))
+    p.add_argument("--host", default=hub_url.hostname or "127.0.0.1")
+    p.add_argument("--port", type=int, default=hub_url.port or 10101)
+    p.add_argument("--export-ttl", type=float, default=14 * 86400, help="seconds an export lives")
+    args = p.parse_args(argv)
+    settings = ServiceSettings(db_url=args.db or default_url(), export_dir=args.export_dir,
+                               prefix=args.prefix, export_ttl_s=args.export_ttl)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

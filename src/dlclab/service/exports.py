@@ -1,0 +1,160 @@
+"""Asynchronous export requests (like a KCDC DataShop selection).
+
+A request names a file-level query (time range, facility, release, ...), components
+(facilities / experiments), quantities (thesaurus terms) and cuts; a worker thread reads
+the matching files through the storage adapters, applies the cuts, writes ASCII / HDF5 /
+ROOT and marks the request done with an expiry. Access is checked when the request is
+made *and* again when it runs, so a request never returns data its owner may not see.
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from dlclab.errors import DlclabError, ParameterError
+from dlclab.metadata.mapping import load_mappings
+from dlclab.metadata.models import DataFile, ExportRequest, utcnow
+from dlclab.metadata.query import Cut, FileQuery, query_files, visibility
+from dlclab.metadata.readers import read_kcdc, read_parquet, read_taiga
+from dlclab.metadata.thesaurus import default_thesaurus
+from dlclab.service.adapters import adapter_for
+from dlclab.service.writers import FORMATS, write_export
+
+log = logging.getLogger(__name__)
+#: columns that identify an event and always travel with the selected quantities
+ID_COLUMNS = ("uuid", "event_number", "time_ns", "gps_time_s", "Gt", "Mt", "R", "Ev")
+MAX_FILES = 1000
+
+
+class ExportManager:
+    def __init__(self, engine: Engine, export_dir: Path, ttl: timedelta, workers: int,
+                 max_events: int) -> None:
+        self.engine = engine
+        self.export_dir = export_dir
+        self.ttl = ttl
+        self.max_events = max_events
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
+        self.mappings = load_mappings()
+        export_dir.mkdir(parents=True, exist_ok=True)
+
+    def submit(self, owner: str, groups: frozenset[str], parameters: dict,
+               query: FileQuery, cuts: list[Cut], quantities: list[str]) -> ExportRequest:
+        now = utcnow()
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            request = ExportRequest(owner=owner, created_utc=now, updated_utc=now,
+                                    expires_utc=now + self.ttl, status="queued",
+                                    parameters=parameters)
+            session.add(request)
+        self.pool.submit(self._run, request.id, groups, query, cuts, quantities)
+        return request
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=False)
+
+    # -- the worker ---------------------------------------------------------------------
+    def _set(self, request_id: str, **values: object) -> None:
+        with Session(self.engine) as session, session.begin():
+            request = session.get(ExportRequest, request_id)
+            for key, value in values.items():
+                setattr(request, key, value)
+            request.updated_utc = utcnow()
+
+    def _run(self, request_id: str, groups: frozenset[str], query: FileQuery, cuts: list[Cut],
+             quantities: list[str]) -> None:
+        try:
+            self._set(request_id, status="running")
+            with Session(self.engine) as session:
+                params = session.get(ExportRequest, request_id).parameters
+                seen = visibility(session, groups)
+                query.limit, query.offset = MAX_FILES, 0
+                files, more = query_files(session, query, seen)
+                if more:
+                    raise ParameterError(f"the query matches more than {MAX_FILES} files: "
+                                         "narrow the time range or the facility")
+                sources = [(f.storage.url, f.path, f.facility.name) for f in files]
+            tables = self._tables(sources, cuts, quantities, set(params.get("components") or []))
+            n_events = sum(len(df) for df in tables.values())
+            if n_events > self.max_events:
+                raise ParameterError(f"the selection has {n_events} events, more than the "
+                                     f"{self.max_events} one export may hold: add cuts")
+            fmt = params["format"]
+            name = f"{request_id}{FORMATS[fmt]}"
+            info = {"request": request_id, "format": fmt, "files": len(sources),
+                    "query": params.get("query"), "cuts": params.get("cuts"),
+                    "quantities": quantities, "components": sorted(tables),
+                    "licence": "see the releases' records (OAI-PMH) for each file's licence"}
+            write_export(tables, info, fmt, self.export_dir / name)
+            self._set(request_id, status="done", result_name=name, n_events=n_events)
+        except DlclabError as exc:
+            self._set(request_id, status="failed", error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - reported to the owner, logged for operators
+            log.exception("export %s failed", request_id)
+            self._set(request_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+
+    def _read(self, url: str, relpath: str):
+        adapter = adapter_for(url)
+        for mapping in self.mappings:
+            if mapping.match(relpath) is None:
+                continue
+            if mapping.reader == "parquet":
+                with adapter.open(relpath) as handle:
+                    return pd.read_parquet(handle)
+            with tempfile.TemporaryDirectory() as tmp:
+                local = Path(tmp) / Path(relpath).name
+                adapter.fetch(relpath, str(local))
+                if mapping.reader == "taiga":
+                    return read_taiga(local, mapping.reader_format).events
+                return read_kcdc(local).events
+        raise ParameterError(f"{relpath}: no facility mapping claims this file")
+
+    def _tables(self, sources: list[tuple[str, str, str]], cuts: list[Cut], quantities: list[str],
+                components: set[str]) -> dict[str, pd.DataFrame]:
+        thesaurus = default_thesaurus()
+        wanted_terms = [thesaurus.resolve(q).term.name for q in quantities]
+        parts: dict[str, list[pd.DataFrame]] = {}
+        for url, relpath, component in sources:
+            if components and component not in components:
+                continue
+            events = self._read(url, relpath)
+            by_term = {term: (column, convert) for column, (term, convert)
+                       in thesaurus.column_map(list(events.columns)).items()}
+            keep = np.ones(len(events), dtype=bool)
+            for cut in cuts:
+                if cut.term not in by_term:
+                    raise ParameterError(f"cut on {cut.term!r}: {component} files have no such "
+                                         "quantity; drop the cut or the component")
+                column, convert = by_term[cut.term]
+                values = pd.to_numeric(events[column], errors="coerce").to_numpy(dtype=float)
+                values = np.vectorize(convert, otypes=[float])(values) if len(values) else values
+                if cut.lo is not None:
+                    keep &= values >= cut.lo
+                if cut.hi is not None:
+                    keep &= values <= cut.hi
+            columns = [c for c in ID_COLUMNS if c in events.columns]
+            for term in wanted_terms:
+                if term not in by_term:
+                    raise ParameterError(f"quantity {term!r}: {component} files have no such "
+                                         "quantity")
+                if by_term[term][0] not in columns:
+                    columns.append(by_term[term][0])
+            parts.setdefault(component, []).append(events.loc[keep, columns])
+        return {c: pd.concat(frames, ignore_index=True) for c, frames in parts.items()}
+
+    def expire(self) -> int:
+        """Delete the files of expired requests; the requests stay (status ``expired``)."""
+        now, n = utcnow(), 0
+        with Session(self.engine) as session, session.begin():
+            for request in session.scalars(select(ExportRequest).where(
+                    ExportRequest.expires_utc < now, ExportRequest.status == "done")):
+                if request.result_name:
+                    (self.export_dir / request.result_name).unlink(missing_ok=True)
+                request.status, n = "expired", n + 1
+        return n
