@@ -1,0 +1,31 @@
+"""TAIGA / Tunka raw formats: Tunka-133, Tunka-Rex, Tunka-Grande, TAIGA-IACT, TAIGA-HiSCORE.
+
+The layouts are written once, as Kaitai Struct descriptions in ``ksy/*.ksy``; the bulk
+decoder and the writers derive their numpy dtypes from them (:mod:`.layout`).
+
+    >>> from dlclab.formats.taiga import read_file
+    >>> data = read_file("t133.001")            # format detected from the bytes
+    >>> data.events.head()                      # one row per event
+    >>> data.fadc.shape                         # (n_events, 32, 512) uint16
+"""
+from __future__ import annotations
+
+from dlclab.formats.taiga.writers import (
+    FORMATS,
+    write_packages,
+    write_taiga_hiscore,
+    write_taiga_iact,
+    write_tunka133,
+    write_tunka_grande,
+    write_tunka_rex,
+)
+
+__all__ = [
+    "FORMATS",
+    "write_packages",
+    "write_taiga_hiscore",
+    "write_taiga_iact",
+    "write_tunka133",
+    "write_tunka_grande",
+    "write_tunka_rex",
+]
