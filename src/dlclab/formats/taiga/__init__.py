@@ -10,6 +10,23 @@ decoder and the writers derive their numpy dtypes from them (:mod:`.layout`).
 """
 from __future__ import annotations
 
+from dlclab.formats.taiga.readers import (
+    READERS,
+    TaigaData,
+    TaigaHiscoreData,
+    TaigaHiscoreReader,
+    TaigaIactData,
+    TaigaIactReader,
+    Tunka133Data,
+    Tunka133Reader,
+    TunkaGrandeData,
+    TunkaGrandeReader,
+    TunkaRexData,
+    TunkaRexReader,
+    read_file,
+    reader_for,
+)
+from dlclab.formats.taiga.timestamp import decode_time_stamp, encode_time_stamp
 from dlclab.formats.taiga.writers import (
     FORMATS,
     write_packages,
@@ -21,11 +38,9 @@ from dlclab.formats.taiga.writers import (
 )
 
 __all__ = [
-    "FORMATS",
-    "write_packages",
-    "write_taiga_hiscore",
-    "write_taiga_iact",
-    "write_tunka133",
-    "write_tunka_grande",
-    "write_tunka_rex",
+    "FORMATS", "READERS", "TaigaData", "TaigaHiscoreData", "TaigaHiscoreReader", "TaigaIactData",
+    "TaigaIactReader", "Tunka133Data", "Tunka133Reader", "TunkaGrandeData", "TunkaGrandeReader",
+    "TunkaRexData", "TunkaRexReader", "decode_time_stamp", "encode_time_stamp", "read_file",
+    "reader_for", "write_packages", "write_taiga_hiscore", "write_taiga_iact", "write_tunka133",
+    "write_tunka_grande", "write_tunka_rex",
 ]
