@@ -39,8 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def storage_spec(text: str, experiment: str | None, access: str | None, url: str | None):
+    """NAME=PATH or PATH -> a StorageSpec; experiment and access default to what the
+    facility mappings that claim the storage's files say (raw TAIGA: group taiga)."""
     from dlclab.errors import ParameterError
     from dlclab.metadata.extractor import StorageSpec
+    from dlclab.metadata.mapping import load_mappings
 
     name, sep, path = text.partition("=")
     root = Path(path if sep else name).expanduser().resolve()
@@ -48,13 +51,30 @@ def storage_spec(text: str, experiment: str | None, access: str | None, url: str
         raise ParameterError(f"storage {text!r}: {root} is not a directory")
     if not sep:
         name = root.name
-    low = root.as_posix().lower()
-    experiment = experiment or ("taiga" if "taiga" in low else "kascade" if "kcdc" in low
-                                else root.name)
-    if access is None:
-        access = "taiga" if "/raw/taiga" in low or low.endswith("/raw") and experiment == "taiga" \
-            else "public"
+    if experiment is None or access is None:
+        probe = StorageSpec(name=name, root=root, experiment="?")
+        claimed = _claiming_mappings(probe, load_mappings())
+        experiments = {m.experiment for m in claimed if "{" not in m.experiment}
+        accesses = {m.access for m in claimed if m.access not in ("manifest", "public")}
+        experiment = experiment or (experiments.pop() if len(experiments) == 1 else root.name)
+        access = access or (accesses.pop() if len(accesses) == 1 else "public")
     return StorageSpec(name=name, root=root, experiment=experiment, access=access, url=url)
+
+
+def _claiming_mappings(spec, mappings):
+    import os
+
+    found = set()
+    for directory, _dirs, files in os.walk(spec.root):
+        for file_name in files:
+            rel = (Path(directory) / file_name).relative_to(spec.root).as_posix()
+            for mapping in mappings:
+                if mapping.match(rel) is not None:
+                    found.add(mapping)
+                    break
+        if len(found) == len(mappings):
+            break
+    return found
 
 
 def run(args: argparse.Namespace) -> int:

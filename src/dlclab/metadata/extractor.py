@@ -163,9 +163,16 @@ class Extractor:
         self.mappings = mappings if mappings is not None else load_mappings()
         self.thesaurus = thesaurus or default_thesaurus()
         self.verify = verify
-        self.storage_id = self._register_storage()
+        self._storage_id: int | None = None
         with Session(engine) as session:
             self.term_ids = dict(session.execute(select(ThesaurusTerm.name, ThesaurusTerm.id)).all())
+
+    @property
+    def storage_id(self) -> int:
+        """The storage's catalogue id (registered, or updated, on first use)."""
+        if self._storage_id is None:
+            self._storage_id = self._register_storage()
+        return self._storage_id
 
     # -- discovery -------------------------------------------------------------------
     def _register_storage(self) -> int:
@@ -410,8 +417,19 @@ class Extractor:
         row.licence = str(manifest.get("licence") or manifest.get("license") or "CC-BY-4.0")
         row.doi = manifest.get("doi") or None
         row.version = int(manifest.get("version", 1)) if str(manifest.get("version", 1)).isdigit() else 1
-        row.provenance = json.dumps(manifest.get("provenance") or {
-            "extracted_from": f"{self.storage.name}:{cand.relpath}"}, sort_keys=True)
+        row.provenance = json.dumps({
+            "build_id": manifest.get("build_id"), "created": manifest.get("created"),
+            "kind": manifest.get("kind"),
+            "sources": [s.get("name") for s in manifest.get("sources") or []],
+            "software": manifest.get("software") or {},
+            "storage": self.storage.name, "release_dir": cand.relpath.split("/events/")[0],
+        }, sort_keys=True)
+        created = str(manifest.get("created") or "")
+        try:
+            row.created_utc = datetime.fromisoformat(created.replace("Z", "+00:00")).astimezone(
+                timezone.utc).replace(tzinfo=None)
+        except ValueError:
+            pass
         row.updated_utc = utcnow()
         session.flush()
         return row

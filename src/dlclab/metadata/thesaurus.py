@@ -37,7 +37,10 @@ class Synonym:
         if self.conversion == "identity":
             return float(value)
         if self.conversion == "pow10":
-            return float(10.0 ** float(value))
+            exponent = float(value)
+            if exponent > 300:
+                raise ParameterError(f"{self.name}={value}: 10**{value} is out of range")
+            return float(10.0 ** exponent)
         if self.conversion.startswith("scale:"):
             return float(value) * float(self.conversion.split(":", 1)[1])
         raise ParameterError(f"thesaurus: unknown conversion {self.conversion!r} of {self.name!r}")

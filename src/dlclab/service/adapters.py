@@ -40,7 +40,13 @@ class StorageAdapter:
         return posixpath.join(self.root, rel)
 
     def open(self, relpath: str) -> IO[bytes]:
+        if self.protocol in ("http", "https"):
+            # a plain stream: HTTP storages need not support Range requests
+            return self.fs.open(self.location(relpath), "rb", block_size=0)
         return self.fs.open(self.location(relpath), "rb")
+
+    def read_bytes(self, relpath: str) -> bytes:
+        return self.fs.cat_file(self.location(relpath))
 
     def size(self, relpath: str) -> int:
         return int(self.fs.size(self.location(relpath)))

@@ -8,6 +8,7 @@ made *and* again when it runs, so a request never returns data its owner may not
 """
 from __future__ import annotations
 
+import io
 import logging
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from dlclab.errors import DlclabError, ParameterError
 from dlclab.metadata.mapping import load_mappings
-from dlclab.metadata.models import DataFile, ExportRequest, utcnow
+from dlclab.metadata.models import ExportRequest, utcnow
 from dlclab.metadata.query import Cut, FileQuery, query_files, visibility
 from dlclab.metadata.readers import read_kcdc, read_parquet, read_taiga
 from dlclab.metadata.thesaurus import default_thesaurus
@@ -105,8 +106,7 @@ class ExportManager:
             if mapping.match(relpath) is None:
                 continue
             if mapping.reader == "parquet":
-                with adapter.open(relpath) as handle:
-                    return pd.read_parquet(handle)
+                return pd.read_parquet(io.BytesIO(adapter.read_bytes(relpath)))
             with tempfile.TemporaryDirectory() as tmp:
                 local = Path(tmp) / Path(relpath).name
                 adapter.fetch(relpath, str(local))

@@ -3,7 +3,7 @@
 ASCII  a zip of whitespace tables ``<component>.txt`` (shared row order per component)
        plus ``Info.txt`` describing the selection
 HDF5   one ``.h5``: a group per component, a dataset per quantity, selection as attributes
-ROOT   one ``.root``: a TTree per component, a branch per quantity
+ROOT   one ``.root``: a TTree per component, a branch per numeric quantity
 """
 from __future__ import annotations
 
@@ -39,9 +39,10 @@ def write_export(tables: dict[str, pd.DataFrame], info: dict, fmt: str, out: Pat
             for component, df in tables.items():
                 group = h5.create_group(component)
                 for column in df.columns:
-                    values = df[column].to_numpy()
-                    if values.dtype == object:
-                        values = values.astype(str).astype("S")
+                    if pd.api.types.is_numeric_dtype(df[column]):
+                        values = df[column].to_numpy()
+                    else:
+                        values = df[column].astype(str).to_numpy().astype("S")
                     group.create_dataset(column, data=values)
     elif fmt == "ROOT":
         import uproot
@@ -49,8 +50,9 @@ def write_export(tables: dict[str, pd.DataFrame], info: dict, fmt: str, out: Pat
         with uproot.recreate(tmp) as root:
             root["info"] = json.dumps(info)
             for component, df in tables.items():
+                # TTrees get the numeric quantities; text columns (uuid) are in HDF5/ASCII
                 branches = {c: np.asarray(df[c].to_numpy()) for c in df.columns
-                            if df[c].dtype != object}
+                            if pd.api.types.is_numeric_dtype(df[c])}
                 root[component] = branches
     else:
         raise ValueError(f"export format {fmt!r}: expected one of {sorted(FORMATS)}")

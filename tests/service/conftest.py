@@ -1,0 +1,80 @@
+"""Service fixtures: two storage instances (a local path with raw TAIGA files of the
+collaboration, an HTTP endpoint on loopback with public and collaboration releases), one
+catalogue extracted from both, and TestClients whose user is injected (non-security tests
+only; the security tests use the real hub, see test_security.py)."""
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dlclab.metadata.db import open_catalogue
+from dlclab.metadata.extractor import Extractor, StorageSpec
+from dlclab.service import ServiceSettings, create_app
+from dlclab.service.app import current_user
+from dlclab.service.auth import User
+from tests.metadata.builders import build_raw_taiga, build_release
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep the test output readable
+        pass
+
+
+@pytest.fixture(scope="session")
+def http_storage(tmp_path_factory):
+    """A storage directory served over HTTP on loopback: (root, url)."""
+    root = tmp_path_factory.mktemp("http_storage")
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory, http_storage):
+    """Storages + catalogue: a dict with the catalogue URL, roots and the export dir."""
+    base = tmp_path_factory.mktemp("das")
+    raw = base / "raw_taiga"
+    build_raw_taiga(raw, n_files=3, n_events=5)
+    http_root, http_url = http_storage
+    build_release(http_root, "kascade", "OCEANUS", "public", n_events=400, seed=1,
+                  doi="10.5445/IR/1000000000")
+    build_release(http_root, "taiga", "TSIM1", "collaboration:taiga", n_events=300, seed=2)
+    url = f"sqlite:///{base / 'catalogue.sqlite'}"
+    engine = open_catalogue(url)
+    s1 = Extractor(engine, StorageSpec("taiga-raw", raw, "taiga", access="taiga")).run()
+    s2 = Extractor(engine, StorageSpec("releases", http_root, "mixed", access="public",
+                                       url=http_url)).run()
+    engine.dispose()
+    return {"db_url": url, "raw": raw, "http_root": http_root, "http_url": http_url,
+            "export_dir": base / "exports", "summaries": (s1, s2)}
+
+
+def make_client(lab: dict, user: User | None) -> TestClient:
+    app = create_app(ServiceSettings(db_url=lab["db_url"], export_dir=lab["export_dir"],
+                                     export_ttl_s=3600))
+    if user is not None:
+        app.dependency_overrides[current_user] = lambda: user
+    return TestClient(app)
+
+
+@pytest.fixture(scope="session")
+def member(lab):
+    """A TAIGA collaboration member (user injected: NOT for security tests)."""
+    with make_client(lab, User("alice", frozenset({"taiga"}))) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def outsider(lab):
+    """A lab user outside the TAIGA collaboration (user injected)."""
+    with make_client(lab, User("bob", frozenset())) as client:
+        yield client
