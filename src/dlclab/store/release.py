@@ -1,0 +1,220 @@
+"""Transactional, immutable release builds.
+
+A release is built in a temporary directory beside its final place
+(``releases/<experiment>/.<release>.tmp-<pid>-<random>``), every file and directory is
+fsync'ed, the manifest is written last, and one ``rename`` makes the release appear:
+readers see either no release or the whole release, never half of one. A build that
+fails or is interrupted removes its temporary directory; one that is killed leaves it
+behind, and the next build of the same experiment removes it (its process is gone).
+
+An existing release is never overwritten. Building it again with the same metadata,
+the same source bytes and the same parameters (same ``build_id``) is a no-op;
+anything else is refused with :class:`ReleaseExistsError`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dlclab.errors import DlclabError
+from dlclab.store.layout import MANIFEST, DataRoot
+from dlclab.store.manifest import (
+    IntegrityError,
+    Manifest,
+    ReleaseInfo,
+    build_id,
+    list_files,
+    plain,
+    sha256_file,
+    verify_release,
+)
+
+_TMP = re.compile(r"^\.(?P<release>.+)\.tmp-(?P<pid>\d+)-[0-9a-f]+$")
+
+
+class ReleaseExistsError(DlclabError):
+    """A release of that name exists and differs from the one being built."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Outcome of :func:`build_release`: ``status`` is ``"built"`` or ``"unchanged"``."""
+
+    release_dir: Path
+    manifest: Manifest
+    status: str
+
+
+def describe_sources(paths: Iterable[Path], data_root: Path | None = None) -> list[dict[str, Any]]:
+    """``[{name, sha256, bytes}]`` of source files; ``name`` is relative to the data root
+    when the file lies below it (so that a moved data root keeps its build ids)."""
+    out = []
+    root = Path(data_root).resolve() if data_root is not None else None
+    for path in sorted({Path(p).resolve() for p in paths}):
+        if not path.is_file():
+            from dlclab.errors import FormatError
+
+            raise FormatError(path, "source file does not exist", expected="a readable file")
+        name = str(path)
+        if root is not None and path.is_relative_to(root):
+            name = path.relative_to(root).as_posix()
+        out.append({"name": name, "sha256": sha256_file(path), "bytes": path.stat().st_size})
+    return out
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of the libraries that wrote a release's files."""
+    from importlib import metadata
+
+    out = {}
+    for dist in ("dlclab", "pyarrow", "numpy", "pandas", "xarray", "zarr"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _fsync_tree(top: Path) -> None:
+    """fsync every file, then every directory bottom-up, so the rename commits durable data."""
+    for dirpath, _dirs, filenames in os.walk(top, topdown=False):
+        for name in filenames:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_builds(experiment_dir: Path) -> list[Path]:
+    """Remove temporary build directories whose process no longer runs. Returns them."""
+    removed = []
+    if not experiment_dir.is_dir():
+        return removed
+    for child in experiment_dir.iterdir():
+        m = _TMP.match(child.name)
+        if m and child.is_dir() and not _pid_alive(int(m["pid"])):
+            shutil.rmtree(child, ignore_errors=True)
+            removed.append(child)
+    return removed
+
+
+def _check_existing(target: Path, new_build_id: str) -> Manifest:
+    """The existing release's manifest if it is the same build and intact, else raise."""
+    manifest = Manifest.read(target)
+    if manifest.build_id != new_build_id:
+        raise ReleaseExistsError(
+            f"{target}: release {manifest.experiment}/{manifest.release} exists with different "
+            f"content or metadata (build {manifest.build_id[:12]}, this build {new_build_id[:12]}); "
+            "releases are immutable: choose a new release name")
+    verify_release(target)
+    return manifest
+
+
+def build_release(
+    data_root: Path,
+    info: ReleaseInfo,
+    sources: Iterable[Path],
+    write: Callable[[Path], dict[str, dict[str, Any]]],
+    *,
+    parameters: dict[str, Any] | None = None,
+) -> BuildResult:
+    """Build release ``info.release`` of ``info.experiment`` below ``data_root``, atomically.
+
+    ``write(tmp_dir)`` writes the release's files into ``tmp_dir`` and returns the data
+    sets ``{name: {"n_events": n, "exposure": {...}, ...}}`` for the manifest.
+    ``parameters`` are whatever else decides the content (seeds, options); with the
+    metadata and the sources' sha256 they make the build id.
+    """
+    layout = DataRoot(data_root)
+    target = layout.release_dir(info.experiment, info.release)
+    described = describe_sources(sources, layout.root)
+    new_id = build_id(info, described, parameters or {})
+    if (target / MANIFEST).exists():
+        return BuildResult(target, _check_existing(target, new_id), "unchanged")
+    if target.exists():
+        raise ReleaseExistsError(f"{target}: exists but has no {MANIFEST}; not a release, "
+                                 "refusing to replace it")
+    experiment_dir = layout.experiment_dir(info.experiment)
+    experiment_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(experiment_dir)
+    tmp = experiment_dir / f".{info.release}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp.mkdir()
+    try:
+        datasets = plain(write(tmp))
+        manifest = Manifest(
+            info=info,
+            created=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            datasets=datasets, sources=described, build_id=new_id,
+            files=list_files(tmp), software=software_versions())
+        manifest.write(tmp)
+        _make_readable(tmp)
+        _fsync_tree(tmp)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            # someone committed the same release meanwhile: fine if it is the same build
+            if (target / MANIFEST).exists():
+                return BuildResult(target, _check_existing(target, new_id), "unchanged")
+            raise
+        _fsync_dir(experiment_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return BuildResult(target, manifest, "built")
+
+
+def _make_readable(top: Path) -> None:
+    """Files read-only for everyone (releases are immutable; access is restricted on the
+    experiment's directory, see :mod:`dlclab.store.access`)."""
+    for dirpath, _dirs, filenames in os.walk(top):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            os.chmod(os.path.join(dirpath, name), 0o444)
+
+
+def find_release(data_root: Path, release: str, experiment: str | None = None) -> Path:
+    """The directory of a committed release by name (optionally within one experiment)."""
+    from dlclab.errors import ParameterError
+
+    layout = DataRoot(data_root)
+    hits = [p for p in layout.release_dirs()
+            if p.name == release and (experiment is None or p.parent.name == experiment)]
+    if len(hits) == 1:
+        return hits[0]
+    known = sorted(f"{p.parent.name}/{p.name}" for p in layout.release_dirs())
+    if not hits:
+        raise ParameterError(f"no release {release!r} below {layout.releases}; "
+                             f"releases: {', '.join(known) or 'none'}")
+    raise ParameterError(f"release {release!r} exists for several experiments; name one of "
+                         f"{', '.join(f'{p.parent.name}/{p.name}' for p in hits)}")
+
+
+__all__ = ["BuildResult", "IntegrityError", "ReleaseExistsError", "build_release",
+           "describe_sources", "find_release", "remove_stale_builds"]
