@@ -328,9 +328,10 @@ class _FixedRecordReader(_Reader):
         offset = (first_record + index) * size + check.offsets[rep]
         raw = records[index:index + 1].view(np.uint8)
         field_dtype = layout._field_dtype(check.path)
-        found_bytes = raw[check.offsets[rep]:check.offsets[rep] + field_dtype.itemsize]
+        width = len(check.expected) if isinstance(check.expected, bytes) else field_dtype.itemsize
+        found_bytes = raw[check.offsets[rep]:check.offsets[rep] + width]
         if isinstance(check.expected, bytes):
-            found = found_bytes[:len(check.expected)].tobytes().hex(" ")
+            found = found_bytes.tobytes().hex(" ")
             expected = check.expected.hex(" ")
             what = f"{check.label}: not a package start (wrong magic)"
         else:
