@@ -78,10 +78,15 @@ def inspect_file(path) -> dict[str, Any]:
         except ImportError as exc:
             out["errors"].append(f"KCDC support is not available yet ({exc})")
             return out
+        summarize = getattr(kcdc, "summarize", None)
+        if summarize is None:
+            out["errors"].append("dlclab.formats.kcdc has no summarize() yet")
+            return out
         try:
-            summary = kcdc.summarize(path)
-        except FormatError as exc:
-            out["errors"].append(str(exc))
+            summary = summarize(path)
+        except Exception as exc:  # noqa: BLE001 - h5py/uproot errors of a broken export
+            out["errors"].append(str(exc) if isinstance(exc, FormatError)
+                                 else f"{path}: {type(exc).__name__}: {exc}")
             return out
         out.update({k: v for k, v in summary.items() if k not in ("bytes", "sha256", "errors")})
         out["errors"] += list(summary.get("errors", []))

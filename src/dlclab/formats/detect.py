@@ -51,8 +51,11 @@ def _kcdc_sniff(path: Path) -> tuple[str | None, str | None]:
         from dlclab.formats import kcdc
     except ImportError as exc:
         return None, f"KCDC support is not available ({exc})"
+    sniff = getattr(kcdc, "sniff", None)
+    if sniff is None:
+        return None, "dlclab.formats.kcdc has no sniff() yet"
     try:
-        return kcdc.sniff(path), None
+        return sniff(path), None
     except Exception as exc:  # noqa: BLE001 - a sniffer must not crash detection
         return None, f"KCDC sniffer failed: {exc}"
 
