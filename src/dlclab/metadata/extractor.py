@@ -123,16 +123,15 @@ def _scalar(value: object) -> object:
     return value
 
 
-def aggregate(events: pd.DataFrame, n_packages: int | None, column: str | None, source: str,
-              agg: str) -> object:
+def aggregate(decoded: Decoded, column: str | None, source: str, agg: str) -> object:
     """One meta-data field of a mapping, derived from the decoded file."""
     if source == "packages":
-        return n_packages
+        return decoded.n_packages
     if column == "*":
-        return int(len(events)) if agg == "count" else None
-    if column not in events.columns or len(events) == 0:
+        return int(len(decoded.events)) if agg == "count" else None
+    values = decoded.column(source, column or "")
+    if values is None or len(values) == 0:
         return None
-    values = events[column]
     if agg == "count":
         return int(values.count())
     if agg == "nunique":
@@ -283,8 +282,7 @@ class Extractor:
         summaries: list[tuple[str, int, float | None, float | None]] = []
         if decoded is not None:
             for rule in mapping.fields:
-                fields[rule.name] = aggregate(decoded.events, decoded.n_packages, rule.column,
-                                              rule.source, rule.agg)
+                fields[rule.name] = aggregate(decoded, rule.column, rule.source, rule.agg)
             for column, (term, convert) in self.thesaurus.column_map(
                     list(decoded.events.columns)).items():
                 values = pd.to_numeric(decoded.events[column], errors="coerce").dropna()
@@ -294,8 +292,10 @@ class Extractor:
         file_date = _parse_date(hidden.get("date"))
         first_ns, last_ns = fields.pop("first_time_ns", None), fields.pop("last_time_ns", None)
         first_s, last_s = fields.pop("first_time_s", None), fields.pop("last_time_s", None)
-        start_utc = _to_utc(file_date, first_ns, first_s)
-        end_utc = _to_utc(file_date, last_ns, last_s)
+        # the time range covers every event (DAQ times need not be monotonic)
+        min_ns, max_ns = fields.pop("time_min_ns", first_ns), fields.pop("time_max_ns", last_ns)
+        start_utc = _to_utc(file_date, min_ns, first_s)
+        end_utc = _to_utc(file_date, max_ns, last_s)
         cluster, station = fields.pop("cluster", None), fields.pop("station", None)
         if isinstance(cluster, list):
             fields["clusters"], cluster = cluster, None

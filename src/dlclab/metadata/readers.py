@@ -20,14 +20,26 @@ class Decoded:
     events: pd.DataFrame
     n_packages: int | None = None
     attributes: dict = field(default_factory=dict)
+    #: the reader's own object: mapping fields with ``source: data`` read its attributes
+    data: object = None
+
+    def column(self, source: str, name: str) -> pd.Series | None:
+        """A decoded column: of the event table, or an array attribute of the reader's data."""
+        if source == "data":
+            values = getattr(self.data, name, None)
+            return None if values is None else pd.Series(values)
+        return self.events[name] if name in self.events.columns else None
 
 
 def read_taiga(path: Path, fmt: str | None) -> Decoded:
-    from dlclab.formats.taiga import read_file
+    try:
+        from dlclab.formats.taiga import read_file
+    except ImportError:  # older layouts of the formats package
+        from dlclab.formats.taiga.readers import read_file
 
     data = read_file(path, format=fmt)
-    return Decoded(events=data.events, n_packages=len(data.packages),
-                   attributes={"format": getattr(data, "format", fmt)})
+    return Decoded(events=data.events, n_packages=int(data.n_packages),
+                   attributes={"format": data.format}, data=data)
 
 
 def read_parquet(path: Path, columns: list[str] | None) -> Decoded:
