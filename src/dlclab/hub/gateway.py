@@ -1,0 +1,105 @@
+"""dask-gateway-server configuration for the lab (``hub/dask_gateway_config.py`` calls
+:func:`configure_gateway`).
+
+* authentication by JupyterHub tokens, with the ``access:services!service=dask-gateway``
+  scope required (``jupyterhub_service_name`` set);
+* as root, :class:`LocalBackend` (with a fix, see ``_lab_local_backend``): each cluster runs as its owner's system user with its
+  Unix groups (the data policy applies to workers too); otherwise
+  :class:`UnsafeLocalBackend` (every cluster runs as the gateway's user) with a warning;
+* ``dask scheduler`` / ``dask worker`` from the lab's venv (distributed 2026 ships no
+  ``dask-scheduler`` executable);
+* per-worker cores and memory chosen by the user within caps, a cap on workers per
+  cluster, idle clusters stopped.
+"""
+from __future__ import annotations
+
+import logging
+
+from dlclab.hub.settings import LabSettings
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "dask-gateway"
+PREFIX = f"/services/{SERVICE_NAME}"
+
+
+def _lab_local_backend():
+    import os
+    import pwd
+
+    from dask_gateway_server.backends.local import LocalBackend
+
+    class LabLocalBackend(LocalBackend):
+        """LocalBackend (each cluster runs as its owner's system user, with the owner's
+        Unix groups) whose working directory really belongs to the owner.
+
+        dask-gateway-server 2026.3's ``setup_working_directory`` hands the TLS file
+        paths to ``set_file_permissions`` character by character (``paths.extend(path)``),
+        so the chown fails and every cluster fails to start. Here the working directory,
+        its sub-directories and their files are given to the owner instead."""
+
+        def set_file_permissions(self, paths, username):
+            owner = pwd.getpwnam(username)
+            for directory in [p for p in paths if len(p) > 1 and os.path.isdir(p)]:
+                os.chown(directory, owner.pw_uid, owner.pw_gid)
+                for entry in os.scandir(directory):
+                    if entry.is_file(follow_symlinks=False):
+                        os.chown(entry.path, owner.pw_uid, owner.pw_gid)
+
+    return LabLocalBackend
+
+
+def worker_options(settings: LabSettings):
+    """The options users may choose per cluster (``Gateway().cluster_options()``)."""
+    from dask_gateway_server.options import Float, Integer, Options
+
+    def to_config(options):
+        return {
+            "worker_cores": options.worker_cores,
+            "worker_memory": f"{options.worker_memory_gib:g}G",
+        }
+
+    return Options(
+        Integer("worker_cores", default=1, min=1, max=settings.worker_cores_max,
+                label="Cores per worker"),
+        Float("worker_memory_gib", default=1.0, min=0.25, max=settings.worker_memory_max_gib,
+              label="Memory per worker (GiB)"),
+        handler=to_config,
+    )
+
+
+def configure_gateway(c, settings: LabSettings) -> None:
+    """Fill the dask-gateway-server config object ``c``."""
+    c.DaskGateway.log_level = settings.log_level
+    # The private API listens on a free port; users reach the gateway through its
+    # proxy (HTTP under the hub's /services/dask-gateway/, schedulers over TCP/TLS).
+    c.DaskGateway.address = f"{settings.ip}:0"
+    c.Proxy.address = f"{settings.ip}:{settings.gateway_port}"
+    c.Proxy.tcp_address = f"{settings.ip}:{settings.gateway_scheduler_port}"
+    c.Proxy.prefix = PREFIX
+
+    c.DaskGateway.authenticator_class = "dask_gateway_server.auth.JupyterHubAuthenticator"
+    c.JupyterHubAuthenticator.jupyterhub_service_name = SERVICE_NAME
+
+    if settings.isolated:
+        c.DaskGateway.backend_class = _lab_local_backend()
+    else:
+        log.warning("dlclab: dask-gateway runs every cluster as the hub's OS user "
+                    "(UnsafeLocalBackend): users are NOT isolated. Run the lab as root.")
+        c.DaskGateway.backend_class = "dask_gateway_server.backends.local.UnsafeLocalBackend"
+    c.LocalBackend.inherited_environment = ["PATH", "LANG", "LC_ALL", "DLCLAB_DATA_ROOT",
+                                            "DLCLAB_CATALOG"]
+
+    dask = str(settings.bin / "dask")
+    c.ClusterConfig.scheduler_cmd = [dask, "scheduler"]
+    c.ClusterConfig.worker_cmd = [dask, "worker"]
+    c.ClusterConfig.environment = {
+        "DLCLAB_DATA_ROOT": str(settings.data_root),
+        "DLCLAB_CATALOG": str(settings.catalog_path),
+    }
+    c.ClusterConfig.idle_timeout = float(settings.cluster_idle_timeout_s)
+    c.ClusterConfig.cluster_max_workers = settings.cluster_max_workers
+    c.ClusterConfig.cluster_max_cores = settings.cluster_max_workers * settings.worker_cores_max
+    c.ClusterConfig.cluster_max_memory = (
+        f"{settings.cluster_max_workers * settings.worker_memory_max_gib:g}G")
+    c.Backend.cluster_options = worker_options(settings)

@@ -1,0 +1,98 @@
+"""Spawner hooks of the lab.
+
+``pre_spawn_hook``: before a server starts, make sure its owner is a system user and
+that the user's Unix lab groups equal its hub groups (the file permissions of the data
+policy then apply to the new processes).
+
+``post_stop_hook``: when a server stops, stop every dask-gateway cluster of its owner, so
+clusters never outlive the session that started them (dask/dask-gateway#260). The hub
+issues the user a token that can only reach the gateway, valid for a minute, uses it to
+list and stop the user's clusters through the gateway's API, and deletes it.
+"""
+from __future__ import annotations
+
+import logging
+
+from dlclab.hub import unix
+
+log = logging.getLogger(__name__)
+
+GATEWAY_SERVICE = "dask-gateway"
+CLEANUP_TOKEN_LIFETIME_S = 60
+
+
+def sync_system_user(spawner) -> None:
+    """Ensure the system user exists and its lab groups match the hub groups."""
+    name = spawner.user.name
+    authenticator = spawner.authenticator
+    if hasattr(authenticator, "system_user_exists") and not authenticator.system_user_exists(
+        spawner.user
+    ):
+        authenticator.add_system_user(spawner.user)
+    hub_groups = [g.name for g in spawner.user.groups]
+    added, removed = unix.sync_user_groups(name, hub_groups)
+    if added or removed:
+        spawner.log.info("dlclab: Unix groups of %s: +%s -%s", name, sorted(added), sorted(removed))
+
+
+def make_pre_spawn_hook(isolated: bool):
+    def pre_spawn_hook(spawner) -> None:
+        if isolated:
+            sync_system_user(spawner)
+
+    return pre_spawn_hook
+
+
+async def stop_user_clusters(user, gateway_url: str) -> list[str]:
+    """Stop every dask-gateway cluster of ``user`` (a ``jupyterhub.user.User``).
+
+    ``gateway_url`` is the gateway's HTTP address including the ``/services/dask-gateway``
+    prefix. Returns the names of the clusters stopped.
+    """
+    from jupyterhub import orm
+    from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+    token = user.new_api_token(
+        scopes=[f"access:services!service={GATEWAY_SERVICE}"],
+        expires_in=CLEANUP_TOKEN_LIFETIME_S,
+        note="dlclab: stop dask clusters after the server stopped",
+    )
+    client = AsyncHTTPClient()
+    headers = {"Authorization": f"jupyterhub {token}"}
+    stopped = []
+    try:
+        resp = await client.fetch(
+            HTTPRequest(f"{gateway_url}/api/v1/clusters/", headers=headers, request_timeout=20)
+        )
+        import json
+
+        for name in json.loads(resp.body):
+            await client.fetch(
+                HTTPRequest(
+                    f"{gateway_url}/api/v1/clusters/{name}", method="DELETE", headers=headers,
+                    request_timeout=20,
+                )
+            )
+            stopped.append(name)
+    finally:
+        orm_token = orm.APIToken.find(user.db, token)
+        if orm_token is not None:
+            user.db.delete(orm_token)
+            user.db.commit()
+    return stopped
+
+
+def make_post_stop_hook(gateway_url: str):
+    async def post_stop_hook(spawner) -> None:
+        if spawner.name:  # named servers share the user's clusters: only the default one
+            return
+        try:
+            stopped = await stop_user_clusters(spawner.user, gateway_url)
+        except Exception as exc:  # the gateway may be down during hub shutdown
+            spawner.log.warning("dlclab: could not stop dask clusters of %s: %s",
+                                spawner.user.name, exc)
+            return
+        if stopped:
+            spawner.log.info("dlclab: stopped dask clusters of %s: %s", spawner.user.name, stopped)
+
+    return post_stop_hook

@@ -1,0 +1,209 @@
+"""Start, administer and stop the lab's JupyterHub process (``dlclab lab``, tests).
+
+:class:`LabRunner` prepares the state directory (accounts, admin API token, data policy),
+starts ``jupyterhub -f hub/jupyterhub_config.py`` in its own session, waits until it
+answers, and stops it with SIGINT: JupyterHub then stops every user server (whose
+post-stop hook stops their dask clusters), its services (dask-gateway stops all
+clusters) and its proxy.
+
+Demo content is pluggable: every ``hub/demo.d/*.py`` with a ``setup_demo(lab)`` function
+is called (sorted by file name) after the hub is up when ``--demo`` is given; ``lab`` is
+the :class:`LabRunner` (``lab.client`` is an admin :class:`HubClient`,
+``lab.add_account(name)`` gives a user a password).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from dlclab.errors import DlclabError
+from dlclab.hub import unix
+from dlclab.hub.client import HubClient
+from dlclab.hub.settings import LAB_GROUPS, LabSettings
+
+log = logging.getLogger(__name__)
+
+#: demo user -> its groups (``--demo``)
+DEMO_USERS: dict[str, list[str]] = {
+    "demo-kascade": ["kascade"],
+    "demo-taiga": ["taiga"],
+    "demo-student": ["students"],
+    "demo-instructor": ["instructors"],
+}
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+
+
+class LabRunner:
+    """One lab hub: its state, its process and an admin client."""
+
+    def __init__(self, settings: LabSettings, log_file: Path | None = None):
+        if settings.accounts_file is None:
+            settings.accounts_file = settings.default_accounts_file
+        self.settings = settings
+        self.log_file = log_file
+        self.process: subprocess.Popen | None = None
+        self.client: HubClient | None = None
+        self._log_handle = None
+
+    # ---- state
+    @property
+    def accounts(self) -> dict[str, str]:
+        path = self.settings.accounts_file
+        return json.loads(path.read_text()) if path and path.exists() else {}
+
+    def add_account(self, name: str, password: str | None = None) -> str:
+        """Record an approved account (created when the hub starts); return its password.
+
+        An account already recorded keeps its password."""
+        accounts = self.accounts
+        if name not in accounts:
+            accounts[name] = password or new_password()
+            _write_private(self.settings.accounts_file, json.dumps(accounts, indent=1))
+        return accounts[name]
+
+    def prepare(self, demo: bool = False) -> list[str]:
+        """Create the state dir, the admin account and token, apply the data policy.
+
+        Idempotent: a second run reuses the passwords, token and database. Returns the
+        data-policy changes made."""
+        s = self.settings
+        s.state_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(s.state_dir, 0o700)
+        if not s.admin_token_file.exists():
+            _write_private(s.admin_token_file, secrets.token_hex(32))
+        self.add_account(s.admin_user)
+        if demo:
+            for name in DEMO_USERS:
+                self.add_account(name)
+        changes: list[str] = []
+        if s.isolated:
+            unix.ensure_groups(LAB_GROUPS)
+            changes = unix.apply_data_policy(s.data_root)
+        return changes
+
+    # ---- process
+    def start(self, timeout_s: float = 60.0) -> None:
+        s = self.settings
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
+        env.update(s.to_env())
+        env["PATH"] = f"{s.bin}:{env.get('PATH', '/usr/bin:/bin')}"
+        out = None
+        if self.log_file is not None:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            self._log_handle = open(self.log_file, "ab")
+            out = self._log_handle
+        self.process = subprocess.Popen(
+            [str(s.bin / "jupyterhub"), "-f", str(s.hub_dir / "jupyterhub_config.py")],
+            cwd=s.state_dir, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,  # Ctrl-C reaches us; we stop the hub in order
+        )
+        self.wait_up(timeout_s)
+        self.client = HubClient(s.public_url, s.admin_token_file.read_text().strip())
+
+    def wait_up(self, timeout_s: float) -> None:
+        url = f"{self.settings.public_url}/hub/health"
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise DlclabError(f"jupyterhub exited with code {self.process.returncode}"
+                                  + (f"; see {self.log_file}" if self.log_file else ""))
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise DlclabError(f"JupyterHub did not answer at {url} within {timeout_s:g} s")
+
+    def stop(self, timeout_s: float = 90.0) -> int | None:
+        """SIGINT the hub (it stops servers, services, proxy) and wait for it."""
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        proc = self.process
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                log.warning("jupyterhub did not stop within %g s: killing it", timeout_s)
+                proc.kill()
+                proc.wait()
+        if self._log_handle is not None:
+            self._log_handle.close()
+        return proc.returncode
+
+    def wait(self) -> int:
+        """Wait in the foreground until the hub exits; Ctrl-C (or SIGTERM, SIGHUP) stops
+        it cleanly."""
+
+        def interrupt(signum, frame):  # noqa: ARG001
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGHUP, interrupt)
+        try:
+            return self.process.wait()
+        except KeyboardInterrupt:
+            print("\ndlclab lab: stopping the hub, its user servers, services and clusters ...",
+                  flush=True)
+            return self.stop() or 0
+
+    # ---- demo
+    def setup_demo(self) -> None:
+        """Create the demo users in their groups, then run every ``hub/demo.d`` step."""
+        self.client.create_users(list(DEMO_USERS))
+        for name, groups in DEMO_USERS.items():
+            for group in groups:
+                self.client.add_to_group(group, [name])
+        folder = self.settings.hub_dir / "demo.d"
+        for path in sorted(folder.glob("*.py")) if folder.is_dir() else []:
+            spec = importlib.util.spec_from_file_location(f"dlclab_demo_{path.stem}", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            if not hasattr(module, "setup_demo"):
+                raise DlclabError(f"{path}: expected a function setup_demo(lab)")
+            module.setup_demo(self)
+
+    def banner(self, demo: bool) -> str:
+        s = self.settings
+        accounts = self.accounts
+        lines = [
+            "",
+            "=" * 72,
+            f"  dlclab lab is running on {s.public_url}",
+            f"  log in as '{s.admin_user}' with password: {accounts[s.admin_user]}",
+            f"  (passwords are kept in {s.accounts_file}, readable by root only;",
+            "   new users sign up at /hub/signup and the admin approves them at",
+            "   /hub/authorize)",
+        ]
+        if demo:
+            lines.append("  demo users:")
+            for name, groups in DEMO_USERS.items():
+                lines.append(f"    {name:18s} {accounts[name]:20s} groups: {', '.join(groups)}")
+        if not s.isolated:
+            lines.append("  WARNING: not root: users are NOT isolated (one shared OS user)")
+        lines += ["  Ctrl-C stops the hub, every user server, service and dask cluster.",
+                  "=" * 72, ""]
+        return "\n".join(lines)
