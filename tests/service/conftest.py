@@ -7,7 +7,10 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+import time
 from pathlib import Path
+
+import yaml
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +21,8 @@ from dlclab.service import ServiceSettings, create_app
 from dlclab.service.app import current_user
 from dlclab.service.auth import User
 from tests.metadata.builders import build_raw_taiga, build_release
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -78,3 +83,35 @@ def outsider(lab):
     """A lab user outside the TAIGA collaboration (user injected)."""
     with make_client(lab, User("bob", frozenset())) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def hub(lab):
+    """One real lab hub for the session with the service registered from hub/services.d's
+    format: alice is in the TAIGA collaboration (group ``taiga``), bob is not."""
+    from tests.hub_harness import LabHub
+
+    spec = yaml.safe_load((PROJECT / "hub" / "services.d" / "data-aggregation.yaml").read_text())
+    # the shipped definition under a test name (the shipped one runs too, on the data
+    # root), pointed at this session's catalogue and export folder
+    spec["name"] = "das-test"
+    spec["command"] = ["{python}", "-m", "dlclab.service", "--db", lab["db_url"],
+                       "--export-dir", str(lab["export_dir"] / "hub")]
+    with LabHub(users={"alice": ["taiga"], "bob": []}, extra_services=[spec]) as lab_hub:
+        yield lab_hub
+
+
+@pytest.fixture(scope="session")
+def service_url(hub) -> str:
+    """The service through the hub's proxy, waited for until it answers."""
+    import httpx
+
+    url = f"{hub.url}/services/das-test"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/api/whoami", timeout=5).status_code == 401:
+                return url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"the service did not come up behind the proxy: see {hub.log_file}")

@@ -83,8 +83,10 @@ def create_app(settings: ServiceSettings, identity: HubIdentity | None = None) -
                   description="Queries across the lab's storage instances (TAIGA, KASCADE), "
                   "KCDC-style export requests and OAI-PMH records of the releases. "
                   "Authenticate with a JupyterHub token: `Authorization: token <token>`.",
-                  version="1.0", lifespan=lifespan, openapi_url=f"{prefix}/openapi.json",
-                  docs_url=f"{prefix}/docs", redoc_url=None)
+                  version="1.0", lifespan=lifespan,
+                  # the OpenAPI document is served below, behind authentication; no Swagger
+                  # UI: it would load its assets from a CDN
+                  openapi_url=None, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.identity = identity or HubIdentity(settings.hub_api_url)
     app.state.oai = OaiRepository(base_url=f"{prefix}/")
@@ -287,6 +289,10 @@ def create_app(settings: ServiceSettings, identity: HubIdentity | None = None) -
                             media_type="application/octet-stream")
 
     app.include_router(api)
+
+    @app.get(f"{prefix}/openapi.json", include_in_schema=False)
+    def openapi(user: UserDep):
+        return app.openapi()
 
     @app.get(f"{prefix}/oai", response_class=Response, responses={
         200: {"content": {"text/xml": {}}}, **ERRORS})

@@ -1,0 +1,70 @@
+"""Security of the service against a REAL JupyterHub: tokens, scopes, groups, isolation."""
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.hub
+
+
+def get(url: str, token: str | None = None, **kw) -> httpx.Response:
+    headers = {"Authorization": f"token {token}"} if token else {}
+    return httpx.get(url, headers=headers, timeout=30, **kw)
+
+
+def test_no_or_bad_token_is_401(service_url):
+    for path in ("/api/files", "/api/releases", "/api/exports", "/oai?verb=Identify",
+                 "/api/terms", "/openapi.json"):
+        assert get(service_url + path).status_code == 401, path
+    reply = get(service_url + "/api/files", token="not-a-hub-token")
+    assert reply.status_code == 401 and "token" in reply.json()["detail"]
+
+
+def test_token_without_the_service_scope_is_403(hub, service_url):
+    token = hub.token("alice", scopes=["read:users:name!user"])
+    reply = get(service_url + "/api/files", token)
+    assert reply.status_code == 403 and "access:services" in reply.json()["detail"]
+
+
+def test_groups_come_from_the_hub(hub, service_url):
+    alice = get(service_url + "/api/whoami", hub.token("alice")).json()
+    bob = get(service_url + "/api/whoami", hub.token("bob")).json()
+    assert alice == {"name": hub.user("alice").name, "groups": ["taiga"]}
+    assert bob == {"name": hub.user("bob").name, "groups": []}
+
+
+def test_collaboration_data_refused_to_other_groups(hub, service_url):
+    alice, bob = hub.token("alice"), hub.token("bob")
+    assert get(service_url + "/api/files", alice, params={"release": "TSIM1"}).json()["files"]
+    assert get(service_url + "/api/files", bob, params={"release": "TSIM1"}).status_code == 403
+    assert get(service_url + "/api/files", bob, params={"storage": "taiga-raw"}).status_code == 403
+    raw = get(service_url + "/api/files", alice, params={"storage": "taiga-raw"}).json()["files"][0]
+    assert get(f"{hub.url}{raw['data_url']}", alice).status_code == 200
+    assert get(f"{hub.url}{raw['data_url']}", bob).status_code == 403
+    reply = httpx.post(service_url + "/api/exports", headers={"Authorization": f"token {bob}"},
+                       json={"format": "HDF5", "query": {"release": "TSIM1"}}, timeout=30)
+    assert reply.status_code == 403
+    oai = get(service_url + "/oai", bob, params={"verb": "ListIdentifiers",
+                                                 "metadataPrefix": "oai_dc"}).text
+    assert oai.count("<identifier>") == 1  # OCEANUS only, not the collaboration release
+
+
+def test_other_users_requests_are_invisible(hub, service_url):
+    alice, bob = hub.token("alice"), hub.token("bob")
+    reply = httpx.post(service_url + "/api/exports", headers={"Authorization": f"token {alice}"},
+                       json={"format": "ASCII", "query": {"release": "OCEANUS"},
+                             "quantities": ["energy"]}, timeout=30)
+    assert reply.status_code == 202
+    request_id = reply.json()["id"]
+    for _ in range(600):
+        status = get(f"{service_url}/api/exports/{request_id}", alice).json()
+        if status["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.05)
+    assert status["status"] == "done"
+    assert get(f"{hub.url}{status['download_url']}", alice).status_code == 200
+    assert get(f"{service_url}/api/exports/{request_id}", bob).status_code == 404
+    assert get(f"{hub.url}{status['download_url']}", bob).status_code == 404
+    assert request_id not in [r["id"] for r in get(service_url + "/api/exports", bob).json()]
