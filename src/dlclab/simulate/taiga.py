@@ -320,7 +320,7 @@ def simulate_iact(out_dir: Path, *, n_gamma: int, n_proton: int, seed: int = 1,
         hg_parts.append(hg[trig])
         lg_parts.append(lg[trig])
         if progress:
-            progress(len(part))
+            progress(int(trig.sum()))
     hg = np.concatenate(hg_parts) if hg_parts else np.empty((0, 18, 32), np.uint16)
     lg = np.concatenate(lg_parts) if lg_parts else np.empty((0, 18, 32), np.uint16)
     numbers = np.full(n, -1, dtype=np.int64)
