@@ -124,14 +124,10 @@ def main() -> None:
             whole = path.read_bytes()
             limit = int(args.kaitai_mb * 2**20)
             if len(whole) > limit:
-                if fmt == "taiga_hiscore":
-                    starts = np.flatnonzero(np.frombuffer(whole[:limit], np.uint8) == 0xC0)
-                    cut = limit  # cut at a package start (found by our reader)
-                    prefix_data = taiga.read_file(path).packages
-                    sizes = 24 + prefix_data["package_size"].astype(np.int64)
-                    ends = np.cumsum(sizes)
+                if fmt == "taiga_hiscore":  # cut at a package end (found by our reader)
+                    packages = taiga.read_file(path).packages
+                    ends = np.cumsum(24 + packages["package_size"].astype(np.int64))
                     cut = int(ends[ends <= limit][-1])
-                    del starts
                 else:
                     record = taiga.reader_for(path, fmt).layout.record.dtype.itemsize
                     cut = limit // record * record

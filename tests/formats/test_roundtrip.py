@@ -163,3 +163,14 @@ def test_every_ksy_field_is_documented():
         for name, t in spec["types"].items():
             for attr in t.get("seq", []):
                 assert attr.get("doc"), (fmt, name, attr["id"])
+
+
+def test_iact_events_group_packages_by_event_number(tmp_path):
+    # packages of one event need not be adjacent; events keep the order of first appearance
+    events = np.array([5, 5, 3, 3, 5, 9])
+    taiga.write_taiga_iact(tmp_path / "i.001", event_number=events, time_ns=np.arange(6) * 10,
+                           board=np.arange(6), high_gain=np.zeros((6, 32)), low_gain=np.zeros((6, 32)))
+    ev = taiga.read_file(tmp_path / "i.001").events
+    assert list(ev["event_number"]) == [5, 3, 9]
+    assert list(ev["n_packages"]) == [3, 2, 1]
+    assert list(ev["time_ns"]) == [0, 20, 50]

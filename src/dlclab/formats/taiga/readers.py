@@ -48,9 +48,10 @@ def _first_occurrences(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     # adjacent runs first: the common case (packages of one event are adjacent) is O(n)
-    change = np.flatnonzero(np.diff(values) != 0) + 1
+    change = np.flatnonzero(values[1:] != values[:-1]) + 1
     starts = np.concatenate([[0], change])
-    if len(np.unique(values[starts])) == len(starts):
+    runs = values[starts].astype(np.int64)
+    if np.all(runs[1:] > runs[:-1]) or len(np.unique(runs)) == len(starts):
         counts = np.diff(np.concatenate([starts, [len(values)]]))
         return starts, counts
     _, first, counts = np.unique(values, return_index=True, return_counts=True)
@@ -433,8 +434,9 @@ class TaigaHiscoreReader(_Reader):
         return BlockedLayout.from_ksy(self.layout)
 
     def _decode(self, raw: np.ndarray, start: int, max_packages: int | None,
-                allow_truncated: bool) -> tuple[np.ndarray, int, bool, int]:
-        """(packages, end offset, truncated, package count before ``start``)."""
+                allow_truncated: bool, first_package: int = 0) -> tuple[np.ndarray, int, bool]:
+        """(packages, end offset, truncated) of up to ``max_packages`` from byte ``start``;
+        ``first_package`` is the index of the package at ``start`` (for messages)."""
         blocked = self.blocked
         starts, end, problem = blocked.scan(raw, start, max_packages)
         packages, tail_pos = blocked.unpack(raw, starts)
@@ -472,13 +474,17 @@ class TaigaHiscoreReader(_Reader):
                                     expected=f"magic {blocked.magic.hex(' ')}",
                                     found=raw[end:end + 8].tobytes().hex(" "))
         if error is not None:
+            if error.package is not None:
+                error = FormatError(self.path, error.message, offset=error.offset,
+                                    package=error.package + first_package,
+                                    expected=error.expected, found=error.found)
             self._fail(error, allow_truncated)
-            return packages, end, True, 0
-        return packages, end, False, 0
+            return packages, end, True
+        return packages, end, False
 
     def read(self, *, allow_truncated: bool = False) -> TaigaData:
         raw = _map(self.path)
-        packages, _, truncated, _ = self._decode(raw, 0, None, allow_truncated)
+        packages, _, truncated = self._decode(raw, 0, None, allow_truncated)
         return TaigaHiscoreData(self.path, packages, truncated=truncated)
 
     def iter_chunks(self, packages_per_chunk: int = 100_000, *,
@@ -487,7 +493,8 @@ class TaigaHiscoreReader(_Reader):
         raw = _map(self.path)
         pos, first = 0, 0
         while pos < len(raw):
-            packages, pos, truncated, _ = self._decode(raw, pos, packages_per_chunk, allow_truncated)
+            packages, pos, truncated = self._decode(raw, pos, packages_per_chunk, allow_truncated,
+                                                    first_package=first)
             if len(packages):
                 yield TaigaHiscoreData(self.path, packages, truncated=truncated, first_record=first)
             first += len(packages)

@@ -119,25 +119,28 @@ class BlockedLayout:
         total = len(data)
         magic = np.frombuffer(self.magic, np.uint8)
         limit = max_packages if max_packages is not None else total
-        # Fast path: every package has the size of the first one.
+        # Fast path: the packages have the size of the first one (checked vectorised);
+        # the general hop below starts where that stops holding.
+        prior = np.zeros(0, dtype=np.int64)
+        pos = start
         if total - start >= head and bytes(data[start:start + len(magic)]) == self.magic:
             size0 = head + int(data[start + size_off:start + size_off + size_dtype.itemsize].view(size_dtype)[0])
             n = min((total - start) // size0, limit)
             if n:
                 starts = start + size0 * np.arange(n, dtype=np.int64)
-                cols = starts[:, None] + np.arange(len(magic))
-                ok_magic = np.all(data[cols] == magic, axis=1)
+                ok_magic = np.all(data[starts[:, None] + np.arange(len(magic))] == magic, axis=1)
                 sz = data[starts[:, None] + size_off + np.arange(size_dtype.itemsize)].copy().view(size_dtype)[:, 0]
                 ok = ok_magic & (head + sz.astype(np.int64) == size0)
-                if ok.all() and (n == limit or start + n * size0 == total):
-                    return starts, int(start + n * size0), None
+                good = n if ok.all() else int(np.argmin(ok))
+                prior, pos = starts[:good], int(start + good * size0)
+                if good == limit or pos == total:
+                    return prior, pos, None
         # General path: hop from package to package (one step per package).
         starts_list: list[int] = []
-        pos = start
         problem = None
-        while pos < total and len(starts_list) < limit:
+        while pos < total and len(prior) + len(starts_list) < limit:
             if total - pos < head:
-                problem = "truncated" if bytes(data[pos:pos + len(magic)]) == self.magic[:total - pos][:len(magic)] else "garbage"
+                problem = "truncated" if bytes(data[pos:pos + len(magic)]) == self.magic[:total - pos] else "garbage"
                 break
             if bytes(data[pos:pos + len(magic)]) != self.magic:
                 problem = "magic"
@@ -148,7 +151,7 @@ class BlockedLayout:
                 break
             starts_list.append(pos)
             pos += size
-        return np.asarray(starts_list, dtype=np.int64), pos, problem
+        return np.concatenate([prior, np.asarray(starts_list, dtype=np.int64)]), pos, problem
 
     def _interleaved(self, counts: list[int]) -> np.dtype:
         """The file's own layout of a package whose blocks have ``counts`` samples."""
