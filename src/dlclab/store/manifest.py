@@ -214,7 +214,7 @@ def verify_release(release_dir: Path, *, progress: bool = False) -> Manifest:
         from tqdm import tqdm
 
         items = tqdm(items, desc=f"verify {manifest.experiment}/{manifest.release}", unit="file",
-                     leave=False)
+                     leave=False, disable=None)
     for rel, expected in items:
         path = release_dir / rel
         if not path.is_file():
