@@ -1,10 +1,14 @@
 """Request and response bodies of the service's REST API (they make its OpenAPI)."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Literal
+from datetime import date, datetime, timezone
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+#: the catalogue stores naive UTC; responses say so (RFC 3339 with ``Z``)
+Utc = Annotated[datetime, AfterValidator(
+    lambda d: d if d.tzinfo else d.replace(tzinfo=timezone.utc))]
 
 Name = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:+-]+$")
 
@@ -47,8 +51,8 @@ class FileRecord(BaseModel):
     date: date | None
     sequence_number: int | None
     version: int
-    start_utc: datetime | None
-    end_utc: datetime | None
+    start_utc: Utc | None
+    end_utc: Utc | None
     cluster: int | None
     station: int | None
     n_events: int
@@ -69,7 +73,7 @@ class VersionOut(BaseModel):
     path_kind: str
     sha256: str
     size_bytes: int
-    extracted_utc: datetime
+    extracted_utc: Utc
     status: str
     parse_error: str | None
     n_packages: int | None
@@ -122,9 +126,9 @@ class ExportIn(BaseModel):
 class ExportOut(BaseModel):
     id: str
     status: Literal["queued", "running", "done", "failed", "expired"]
-    created_utc: datetime
-    updated_utc: datetime
-    expires_utc: datetime
+    created_utc: Utc
+    updated_utc: Utc
+    expires_utc: Utc
     parameters: dict
     n_events: int | None
     error: str | None
