@@ -1,0 +1,129 @@
+"""Our own chart (helm/dlclab) rendered by the real helm and validated strictly against
+the Kubernetes API schemas with kubernetes-validate."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.deploy.conftest import HELM_DIR, KUBERNETES_VERSION
+
+CHART = HELM_DIR / "dlclab"
+LARGE_SITE = HELM_DIR / "examples" / "large-site.yaml"
+
+
+def render(helm: Path, *args: str) -> dict[tuple[str, str], dict]:
+    """``helm template`` of the chart: {(kind, name): manifest}, each validated."""
+    out = subprocess.run([str(helm), "template", "dlclab", str(CHART), "--namespace", "dlclab",
+                          *args], check=True, capture_output=True, text=True)
+    manifests = {}
+    for doc in yaml.safe_load_all(out.stdout):
+        if doc:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+            manifests[(doc["kind"], doc["metadata"]["name"])] = doc
+    return manifests
+
+
+@pytest.fixture(scope="module")
+def small(helm):
+    return render(helm)
+
+
+@pytest.fixture(scope="module")
+def large(helm):
+    return render(helm, "-f", str(LARGE_SITE))
+
+
+def env_of(deployment: dict) -> dict[str, dict]:
+    return {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+
+def test_helm_lint(helm):
+    for extra in ([], ["-f", str(LARGE_SITE)]):
+        out = subprocess.run([str(helm), "lint", "--strict", str(CHART), *extra],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_values_schema_rejects_unknown_keys(helm):
+    out = subprocess.run([str(helm), "template", "x", str(CHART), "--set", "catalogue.inClster.enabled=true"],
+                         capture_output=True, text=True)
+    assert out.returncode != 0 and "inClster" in out.stderr
+
+
+def test_small_site_runs_its_own_catalogue_database(small):
+    db = small[("StatefulSet", "dlclab-catalogue-db")]
+    env = {e["name"]: e for e in db["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "dlclab-catalogue-db", "key": "password"}
+    das = env_of(small[("Deployment", "dlclab-data-aggregation")])
+    assert "@dlclab-catalogue-db:5432/dlclab" in das["DLCLAB_CATALOGUE_URL"]["value"]
+    assert "$(DLCLAB_CATALOGUE_PASSWORD)" in das["DLCLAB_CATALOGUE_URL"]["value"]
+
+
+def test_large_site_uses_an_external_database_from_a_secret(large):
+    assert ("StatefulSet", "dlclab-catalogue-db") not in large
+    das = env_of(large[("Deployment", "dlclab-data-aggregation")])
+    assert das["DLCLAB_CATALOGUE_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": "dlclab-catalogue-url", "key": "url"}
+    egress = large[("NetworkPolicy", "dlclab-data-aggregation")]["spec"]["egress"]
+    assert {"ipBlock": {"cidr": "10.20.30.40/32"}} in [t for rule in egress for t in rule.get("to", [])]
+    assert large[("PersistentVolumeClaim", "dlclab-data")]["spec"]["storageClassName"] == "cvmfs"
+    assert ("PersistentVolumeClaim", "dlclab-raw-kascade") not in large
+    assert ("PersistentVolumeClaim", "nbgrader-exchange-kascade-school") in large
+
+
+def test_external_database_needs_its_secret(helm):
+    out = subprocess.run([str(helm), "template", "x", str(CHART), "--set",
+                          "catalogue.inCluster.enabled=false"], capture_output=True, text=True)
+    assert out.returncode != 0 and "catalogue.external.existingSecret" in out.stderr
+
+
+def test_no_secret_values_rendered(small, large):
+    for manifests in (small, large):
+        assert not any(kind == "Secret" for kind, _ in manifests)
+        for (kind, name), doc in manifests.items():
+            if kind in ("Deployment", "StatefulSet"):
+                for env in doc["spec"]["template"]["spec"]["containers"][0].get("env", []):
+                    if any(w in env["name"] for w in ("PASSWORD", "TOKEN")):
+                        assert "valueFrom" in env, (name, env["name"])
+
+
+def test_data_volumes_are_read_only(small):
+    for name in ("dlclab-data", "dlclab-raw-kascade", "dlclab-raw-taiga"):
+        assert small[("PersistentVolumeClaim", name)]["spec"]["accessModes"] == ["ReadOnlyMany"]
+        pv = small[("PersistentVolume", f"{name}-dlclab")]
+        assert pv["spec"]["nfs"]["readOnly"] is True and "ro" in pv["spec"]["mountOptions"]
+    das = small[("Deployment", "dlclab-data-aggregation")]["spec"]["template"]["spec"]
+    mounts = {m["mountPath"]: m for m in das["containers"][0]["volumeMounts"]}
+    assert mounts["/srv/dlclab/data"]["readOnly"] is True
+
+
+def test_course_exchange_layout(small):
+    for kind in ("exchange", "course"):
+        pvc = small[("PersistentVolumeClaim", f"nbgrader-{kind}-astroparticle-online")]
+        assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+    job = small[("Job", "nbgrader-exchange-layout-astroparticle-online")]
+    script = job["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    assert "-g 2000 -m 1773 inbound" in script  # students drop, only instructors list
+
+
+def test_database_reachable_only_from_the_aggregation_service(small):
+    policy = small[("NetworkPolicy", "dlclab-catalogue-db")]["spec"]
+    (rule,) = policy["ingress"]
+    (peer,) = rule["from"]
+    assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "data-aggregation"
+    das = small[("NetworkPolicy", "dlclab-data-aggregation")]["spec"]
+    sources = [p["podSelector"]["matchLabels"]["component"] for p in das["ingress"][0]["from"]]
+    assert sorted(sources) == ["hub", "proxy"]  # users come through the hub's proxy
+
+
+def test_dask_clusters_isolated(small):
+    policy = small[("NetworkPolicy", "dlclab-dask-clusters")]["spec"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    allowed = policy["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][1]["values"]
+    assert "traefik" in allowed and "proxy" not in allowed
+    assert not any("ipBlock" in t for r in policy["egress"] for t in r.get("to", []))
