@@ -47,3 +47,16 @@ def open_lab_catalog(path: str | None = None, **params: Any):
             refusals.append(str(exc))
     raise ParameterError("no sub-catalogue accepts " + ", ".join(f"{k}={v!r}" for k, v in forwarded.items())
                          + ": " + "; ".join(refusals))
+
+
+class _CallableModule(__import__("types").ModuleType):
+    """Importing this package binds ``dlclab.catalog`` to the package, shadowing the
+    function :func:`dlclab.catalog` of ``dlclab/__init__.py`` (Intake imports
+    ``dlclab.catalog.parameters`` as soon as it loads a catalogue). Calling the package
+    does what the function does, so ``dlclab.catalog()`` works either way."""
+
+    def __call__(self, **user_parameters: Any):
+        return open_lab_catalog(**user_parameters)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule
