@@ -1,4 +1,4 @@
-"""``dlclab inspect FILE [--json]``: what is in a raw file or export, like ffprobe."""
+"""dlclab inspect FILE [--json]: what is in a raw file or export, like ffprobe."""
 from __future__ import annotations
 
 import argparse
@@ -7,8 +7,8 @@ import sys
 from typing import Any
 
 EPILOG = """\
-The format is detected from the bytes (magic and package structure); the file name is
-only a hint. TAIGA raw files: tunka133, tunka_rex, tunka_grande, taiga_iact,
+The format is detected from the bytes (magic and package structure), never from the
+file name. TAIGA raw files: tunka133, tunka_rex, tunka_grande, taiga_iact,
 taiga_hiscore. KCDC exports: kcdc_ascii (a directory or its Info.txt), kcdc_hdf5,
 kcdc_root. A damaged file is still summarised as far as it is valid; what is wrong
 is listed under "errors" and the exit status is 1.
