@@ -7,6 +7,7 @@ import importlib
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -83,8 +84,16 @@ def kaitai_parsers() -> dict[str, type]:
     digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
     out_dir = PROJECT / "build" / "kaitai" / digest
     if not (out_dir / "tunka133.py").exists():
-        subprocess.run([node, str(Path(__file__).with_name("ksc_compile.js")), str(out_dir),
+        # compile into a private folder and rename it into place: parallel runs never
+        # see a half-written cache
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=".tmp-"))
+        subprocess.run([node, str(Path(__file__).with_name("ksc_compile.js")), str(tmp),
                         *map(str, files)], check=True, cwd=PROJECT, capture_output=True)
+        try:
+            tmp.rename(out_dir)
+        except OSError:  # another run got there first
+            shutil.rmtree(tmp, ignore_errors=True)
     sys.path.insert(0, str(out_dir))
     try:
         modules = {name: importlib.import_module(name) for name in taiga.FORMATS}

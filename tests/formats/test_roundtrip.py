@@ -174,3 +174,16 @@ def test_iact_events_group_packages_by_event_number(tmp_path):
     assert list(ev["event_number"]) == [5, 3, 9]
     assert list(ev["n_packages"]) == [3, 2, 1]
     assert list(ev["time_ns"]) == [0, 20, 50]
+
+
+def test_metadata_fields_marked_in_the_ksy():
+    """The extractor finds event number, time and equipment through -dlclab-metadata."""
+    t133 = ksy.load("tunka133").metadata_fields()
+    assert t133["event_number"] == [("info", "event_number")]
+    assert t133["optical_line_length"] == [("info", "optical_line_length")]
+    assert ("info", "cluster_number") in t133["cluster"]
+    iact = ksy.load("taiga_iact").metadata_fields()
+    assert iact["board"] == [("maroc", "board")] and iact["time"] == [("time",)]
+    assert ksy.load("taiga_hiscore").metadata_fields()["station"] == [("station_number",)]
+    grande = ksy.load("tunka_grande").metadata_fields()
+    assert set(grande) == {"event_number", "time", "cluster", "optical_line_length"}

@@ -342,6 +342,25 @@ class KsyLayout:
                 starts.setdefault(p, off + i * sub.base.itemsize)
         return sorted(starts.items())
 
+    def metadata_fields(self) -> dict[str, list[tuple[str, ...]]]:
+        """Catalogue attribute -> field paths in the record marked ``-dlclab-metadata``.
+
+        For the extractor: e.g. ``{"event_number": [("info", "event_number")], ...}``."""
+        found: dict[str, list[tuple[str, ...]]] = {}
+
+        def walk(type_name: str, path: tuple[str, ...]) -> None:
+            layout = self.type(type_name)
+            for attr in layout.fields:
+                fid = attr["id"]
+                if "-dlclab-metadata" in attr:
+                    found.setdefault(attr["-dlclab-metadata"], []).append(path + (fid,))
+                kind = str(attr.get("type", ""))
+                if kind and kind[:2] not in _PRIMITIVES and not kind[1:].rstrip("bel").isdigit():
+                    walk(kind, path + (fid,))
+
+        walk(self.record_type_name, ())
+        return found
+
     # -- values ------------------------------------------------------------------------
     def bits(self, type_name: str, words: np.ndarray, name: str) -> np.ndarray:
         """The bit field ``name`` of the bit-field type ``type_name`` from its words."""
