@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from dlclab.formats import taiga
-from dlclab.formats.taiga import layout as ksy
 
 PROJECT = Path(__file__).resolve().parents[2]
 KSY_DIR = PROJECT / "src" / "dlclab" / "formats" / "taiga" / "ksy"
@@ -101,7 +100,3 @@ def kaitai_parsers() -> dict[str, type]:
         sys.path.remove(str(out_dir))
     return {name: getattr(mod, "".join(p.capitalize() for p in name.split("_")))
             for name, mod in modules.items()}
-
-
-def ksy_layout(name: str) -> ksy.KsyLayout:
-    return ksy.load(name)

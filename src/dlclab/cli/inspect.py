@@ -89,6 +89,8 @@ def inspect_file(path) -> dict[str, Any]:
                                  else f"{path}: {type(exc).__name__}: {exc}")
             return out
         out.update({k: v for k, v in summary.items() if k not in ("bytes", "sha256", "errors")})
+        if out["sha256"] is None:  # a directory: the export's own checksum, if it gives one
+            out["sha256"] = summary.get("sha256")
         out["errors"] += list(summary.get("errors", []))
         return out
     from dlclab.formats.taiga import read_file

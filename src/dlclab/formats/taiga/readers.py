@@ -374,7 +374,10 @@ class _FixedRecordReader(_Reader):
         """Decode the file piece by piece (for files larger than memory).
 
         Each chunk is checked before it is yielded; a fault raises when its chunk is
-        reached (or, with ``allow_truncated``, ends the iteration with a warning)."""
+        reached (or, with ``allow_truncated``, ends the iteration with a warning).
+        Chunks are cut at record boundaries: a Tunka link is never split, but the
+        packages of one IACT/Grande event may fall into two chunks (their event rows
+        then appear in both)."""
         raw = _map(self.path)
         dtype = self.layout.record.dtype
         size = dtype.itemsize
