@@ -172,3 +172,18 @@ def test_empty_file_is_not_a_taiga_file(tmp_path):
     with pytest.raises(FormatError, match="unknown format"):
         taiga.read_file(path)
     assert len(taiga.Tunka133Reader(path).read().packages) == 0
+
+
+def test_truncated_inside_a_magic_is_truncation_not_garbage(taiga_fixtures, tmp_path):
+    path = tmp_path / "t133.001"
+    path.write_bytes((taiga_fixtures / "t133.001").read_bytes()[:33318 + 1040 + 1])
+    with pytest.raises(FormatError, match="truncated") as err:
+        taiga.read_file(path)
+    assert err.value.package == 33 + 1
+
+
+def test_empty_hiscore_reader(tmp_path):
+    path = tmp_path / "empty.001"
+    path.write_bytes(b"")
+    data = taiga.TaigaHiscoreReader(path).read()
+    assert len(data.packages) == 0 and len(data.events) == 0

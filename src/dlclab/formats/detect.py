@@ -35,7 +35,8 @@ def _matches_fixed(format_name: str, head: bytes) -> bool:
     if problem is None:
         return True
     _, check, rep = problem
-    return check.offsets[rep] >= available  # only the part beyond the file's end failed
+    # only a field reaching beyond the file's end failed: a truncated file of this format
+    return check.offsets[rep] + check.width > available
 
 
 def _matches_hiscore(head: bytes) -> bool:

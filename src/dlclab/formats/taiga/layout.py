@@ -80,6 +80,7 @@ class Check:
     expected: int | bytes | ValidRange
     offsets: tuple[int, ...]
     package_of: tuple[int, ...]
+    width: int = 0  # bytes of the field
 
     @property
     def label(self) -> str:
@@ -289,7 +290,9 @@ class KsyLayout:
             else:
                 packages = [package] * reps
             if fid in layout.constants:
-                yield Check(path + (fid,), layout.constants[fid], tuple(offsets), tuple(packages))
+                value = layout.constants[fid]
+                width = len(value) if isinstance(value, bytes) else sub.base.itemsize
+                yield Check(path + (fid,), value, tuple(offsets), tuple(packages), width)
             attr = next(a for a in layout.fields if a["id"] == fid)
             kaitai_type = str(attr.get("type", ""))
             if kaitai_type and kaitai_type[:2] not in _PRIMITIVES:
@@ -302,7 +305,7 @@ class KsyLayout:
                 for j, first in enumerate(per_rep[0]):
                     yield Check(first.path, first.expected,
                                 tuple(o for rep in per_rep for o in rep[j].offsets),
-                                tuple(p for rep in per_rep for p in rep[j].package_of))
+                                tuple(p for rep in per_rep for p in rep[j].package_of), first.width)
 
     def _package_index_of_fields(self, layout: TypeLayout) -> dict[str, Any]:
         """Package index within the record of each top-level field.

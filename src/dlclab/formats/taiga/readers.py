@@ -353,7 +353,7 @@ class _FixedRecordReader(_Reader):
         problem = layout.first_bad_record(padded.view(layout.record.dtype))
         start = n_full * size
         package_starts = layout.package_offsets()
-        if problem is not None and problem[1].offsets[problem[2]] < len(tail):
+        if problem is not None and problem[1].offsets[problem[2]] + problem[1].width <= len(tail):
             return FormatError(self.path, f"{len(tail)} bytes after the last complete package "
                                "that are not a package (garbage appended?)", offset=start,
                                package=n_full * layout.packages_per_record,
