@@ -108,3 +108,25 @@ def test_generated_hiscore_matches_kaitai(kaitai_parsers, generated, tmp_path):
             assert p["blocks"][b]["sample_count"] == kb.sample_count == len(kb.samples)
             assert list(p["samples"][b][:kb.sample_count]) == kb.samples
         assert bytes(p["trailer"]) == k.trailer
+
+
+@pytest.mark.parametrize("fmt, offset, value", [
+    ("tunka133", 33318 + 4, 0x0A),          # data package_size 1033 -> 1034
+    ("tunka_grande", 16476 + 28, 0x01),      # block data_count 1024 -> 1025
+    ("taiga_iact", 156 * 3 + 2, 0x85),       # package_size 132 -> 133
+])
+def test_kaitai_and_bulk_decoder_reject_the_same_damage(kaitai_parsers, generated, tmp_path,
+                                                        fmt, offset, value):
+    import kaitaistruct
+
+    from dlclab.errors import FormatError
+
+    raw = bytearray(generated[fmt]["path"].read_bytes())
+    raw[offset] = value
+    path = tmp_path / "bad.001"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(kaitaistruct.ValidationFailedError):
+        kaitai_parsers[fmt](KaitaiStream(BytesIO(bytes(raw))))
+    with pytest.raises(FormatError) as err:
+        taiga.READERS[fmt](path).read()
+    assert err.value.offset == offset // 2 * 2  # the u2 field holding the flipped byte
