@@ -40,10 +40,9 @@ def _matches_fixed(format_name: str, head: bytes) -> bool:
 
 
 def _matches_hiscore(head: bytes) -> bool:
-    from dlclab.formats.taiga import layout as ksy
-    from dlclab.formats.taiga.variable import BlockedLayout
+    from dlclab.formats.taiga.variable import blocked_layout
 
-    blocked = BlockedLayout.from_ksy(ksy.load("taiga_hiscore"))
+    blocked = blocked_layout("taiga_hiscore")
     return len(head) >= blocked.head.itemsize and head.startswith(blocked.magic)
 
 

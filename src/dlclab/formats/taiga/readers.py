@@ -27,7 +27,7 @@ import pandas as pd
 from dlclab.errors import FormatError
 from dlclab.formats.taiga import layout as ksy
 from dlclab.formats.taiga.timestamp import decode_time_struct
-from dlclab.formats.taiga.variable import BlockedLayout
+from dlclab.formats.taiga.variable import BlockedLayout, blocked_layout
 from dlclab.units import ns_of_day
 
 DEFAULT_CHUNK_BYTES = 256 * 2**20
@@ -434,7 +434,7 @@ class TaigaHiscoreReader(_Reader):
 
     @property
     def blocked(self) -> BlockedLayout:
-        return BlockedLayout.from_ksy(self.layout)
+        return blocked_layout(self.format)
 
     def _decode(self, raw: np.ndarray, start: int, max_packages: int | None,
                 allow_truncated: bool, first_package: int = 0) -> tuple[np.ndarray, int, bool]:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from dlclab.formats.taiga.layout import KsyError, KsyLayout, evaluate
+from dlclab.formats.taiga.layout import KsyError, KsyLayout, evaluate, load
 
 
 @dataclass
@@ -246,3 +247,9 @@ def _struct_bytes(packages: np.ndarray, part: np.dtype) -> np.ndarray:
     for name in part.names:
         out[name] = packages[name]
     return out.view(np.uint8)
+
+
+@lru_cache(maxsize=None)
+def blocked_layout(format_name: str) -> BlockedLayout:
+    """The head/blocks/tail view of a variable-size format's ``.ksy`` (cached)."""
+    return BlockedLayout.from_ksy(load(format_name))

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from dlclab.errors import FormatError
 from dlclab.formats.taiga import layout as ksy
 from dlclab.formats.taiga.timestamp import encode_time_stamp
-from dlclab.formats.taiga.variable import BlockedLayout
+from dlclab.formats.taiga.variable import BlockedLayout, blocked_layout
 
 #: The formats' names, as ``TaigaData.format`` and ``dlclab inspect`` give them.
 FORMATS = ("tunka133", "tunka_rex", "tunka_grande", "taiga_iact", "taiga_hiscore")
@@ -173,7 +173,7 @@ def write_taiga_iact(path, *, event_number, time_ns, board, high_gain, low_gain)
 
 
 def _hiscore() -> BlockedLayout:
-    return BlockedLayout.from_ksy(ksy.load("taiga_hiscore"))
+    return blocked_layout("taiga_hiscore")
 
 
 def write_taiga_hiscore(path, *, event_number, time_ns, station, traces, offsets, ip=0) -> int:

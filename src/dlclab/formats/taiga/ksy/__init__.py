@@ -1,0 +1,1 @@
+"""Kaitai Struct descriptions (.ksy) of the TAIGA raw formats: package data."""
