@@ -183,13 +183,37 @@ def thrown_per_bin_from_model(n_thrown: int, energy_min_eV: float, energy_max_eV
 
 def response_from_thrown_counts(thrown_per_bin: ArrayLike, lg_true_selected: ArrayLike,
                                 lg_reco_selected: ArrayLike, lg_true_edges: ArrayLike,
-                                lg_reco_edges: ArrayLike, thrown_aperture_m2_sr: float) -> Response:
-    """Like :func:`build_response` with the thrown showers per true bin given directly."""
+                                lg_reco_edges: ArrayLike, thrown_aperture_m2_sr: float,
+                                min_events: int = 30) -> Response:
+    """Like :func:`build_response` with the thrown showers per true bin given directly.
+
+    Above the highest true bin with at least ``min_events`` selected simulated showers the
+    simulation runs out of statistics (a steep spectrum): there the response column is
+    extrapolated from that bin - same efficiency, same migration shifted with the true
+    energy (resolution and bias vary slowly in lg E where the array is fully efficient).
+    """
+    from scipy.stats import norm
+
     te = np.asarray(lg_true_edges, dtype=np.float64)
     re = np.asarray(lg_reco_edges, dtype=np.float64)
     thrown = np.asarray(thrown_per_bin, dtype=np.float64)
     if np.any(thrown <= 0):
         raise ParameterError("the simulation throws no showers in some true-energy bins; "
                              "narrow lg_true_edges to the simulated range")
-    h, _, _ = np.histogram2d(np.asarray(lg_reco_selected), np.asarray(lg_true_selected), bins=[re, te])
-    return Response(te, re, h / thrown[None, :], thrown, float(thrown_aperture_m2_sr))
+    lt = np.asarray(lg_true_selected, dtype=np.float64)
+    lr = np.asarray(lg_reco_selected, dtype=np.float64)
+    h, _, _ = np.histogram2d(lr, lt, bins=[re, te])
+    matrix = h / thrown[None, :]
+    n_sel = np.histogram(lt, bins=te)[0]
+    populated = np.flatnonzero(n_sel >= min_events)
+    if populated.size:
+        last = populated[-1]
+        in_bin = (lt >= te[last]) & (lt < te[last + 1])
+        eff = n_sel[last] / thrown[last]
+        delta = lr[in_bin] - lt[in_bin]
+        mu, sigma = float(np.mean(delta)), float(max(np.std(delta), 1e-3))
+        for i in range(last + 1, len(te) - 1):
+            centre = 0.5 * (te[i] + te[i + 1])
+            cdf = norm.cdf(re, loc=centre + mu, scale=sigma)
+            matrix[:, i] = eff * np.diff(cdf)
+    return Response(te, re, matrix, thrown, float(thrown_aperture_m2_sr))

@@ -7,14 +7,15 @@ Steps, per event:
    median of the first samples; charge = sum of the baseline-subtracted samples in a
    window around the peak (ADC counts x samples); time = the half-maximum crossing
    on the leading edge, interpolated between samples.
-2. **Event building**: Tunka-133 clusters trigger independently; records of clusters
-   whose trigger times lie within ``coincidence_ns`` form one event.
-3. **Direction**: least-squares plane front t_i = t0 - (x_i u_x + y_i u_y) / c, giving
-   the unit vector towards the source (x east, y north): zenith from |u|, azimuth
+2. **Event building**: records of the same night and event number form one event (the
+   DAQ numbers events array-wide).
+3. **Direction**: least-squares plane front t_i = t0_cluster - (x_i u_x + y_i u_y) / c with
+   one time offset per cluster (cluster triggers are stamped to the millisecond only),
+   giving the unit vector towards the source (x east, y north): zenith from |u|, azimuth
    measured from north towards east.
-4. **Core and Cherenkov density**: fit of ln Q_i = ln Q_R - b ln((r_i + r1)/(R + r1)),
-   with r_i the distance from the shower axis; free ln Q_R, b, core x and y
-   (scipy ``least_squares``, soft-L1 loss against outliers).
+4. **Core and Cherenkov density**: fit of the Tunka-style lateral distribution
+   (:func:`tunka_ldf`) to ln Q_i at the detectors' distances from the shower axis; free
+   ln Q_R, the inner steepness r0, core x and y (robust grid refinement).
 5. **Energy**: lg E = q0 + q1 lg Q_R, calibrated on the simulation truth (Tunka-133's
    E ~ Q_175^0.94 relation, fitted here, not hard-coded).
 
@@ -36,8 +37,9 @@ C_LIGHT_M_PER_NS = 0.299792458
 DYNODE_GAIN_RATIO = 25.0
 #: ADC counts above the baseline at which the 12-bit anode channel counts as saturated
 SATURATION_COUNTS = 1900.0
-#: smoothing distance of the fitted lateral distribution, m
-LDF_R1_M = 50.0
+#: lateral distribution: knee distance (m) and power-law slope beyond it
+LDF_KNEE_M = 120.0
+LDF_SLOPE = 2.2
 
 
 @dataclass(frozen=True)
@@ -79,31 +81,24 @@ def extract_pulses(fadc: NDArray, settings: PulseSettings = PulseSettings()) -> 
     return charge, t_ns, hit
 
 
-def build_events(cluster_time_ns: NDArray, coincidence_ns: float = 5_000.0, day: NDArray | None = None) -> NDArray:
-    """Event index for each cluster record: records (sorted by time) closer than
-    ``coincidence_ns`` to the previous one join its event. ``day`` separates nights."""
-    t = np.asarray(cluster_time_ns, dtype=np.int64)
-    d = np.zeros_like(t) if day is None else np.asarray(day)
-    order = np.lexsort((t, d))
-    ts, ds = t[order], d[order]
-    new = np.ones(len(t), dtype=bool)
-    new[1:] = (np.diff(ts) > coincidence_ns) | (ds[1:] != ds[:-1])
-    ev_sorted = np.cumsum(new) - 1
-    out = np.empty(len(t), dtype=np.int64)
-    out[order] = ev_sorted
-    return out
+def fit_plane(x: NDArray, y: NDArray, t_ns: NDArray, w: NDArray | None = None,
+              group: NDArray | None = None) -> tuple[float, float]:
+    """Plane front through the hit times: returns (zenith_deg, azimuth_deg).
 
-
-def fit_plane(x: NDArray, y: NDArray, t_ns: NDArray, w: NDArray | None = None) -> tuple[float, float, float]:
-    """Plane front through the hit times: returns (zenith_deg, azimuth_deg, t0_ns)."""
+    ``group`` gives each hit's cluster: the Tunka-133 additional-info package stamps a
+    cluster's trigger only to the millisecond, so pulse times are comparable within a
+    cluster, not across clusters; each cluster gets its own free time offset.
+    """
     w = np.ones_like(x) if w is None else w
-    a = np.column_stack([np.ones_like(x), -x / C_LIGHT_M_PER_NS, -y / C_LIGHT_M_PER_NS]) * np.sqrt(w)[:, None]
+    g = np.zeros(len(x), dtype=int) if group is None else pd.factorize(np.asarray(group))[0]
+    offsets = np.eye(g.max() + 1)[g]
+    a = np.column_stack([offsets, -x / C_LIGHT_M_PER_NS, -y / C_LIGHT_M_PER_NS]) * np.sqrt(w)[:, None]
     sol, *_ = np.linalg.lstsq(a, t_ns * np.sqrt(w), rcond=None)
-    ux, uy = sol[1], sol[2]
+    ux, uy = sol[-2], sol[-1]
     s = np.hypot(ux, uy)
     if s > 1.0:  # noisy times: project onto the horizon
         ux, uy, s = ux / s, uy / s, 1.0
-    return float(np.rad2deg(np.arcsin(s))), float(np.rad2deg(np.arctan2(ux, uy)) % 360.0), float(sol[0])
+    return float(np.rad2deg(np.arcsin(s))), float(np.rad2deg(np.arctan2(ux, uy)) % 360.0)
 
 
 def _axis(zenith_deg: float, azimuth_deg: float) -> NDArray:
@@ -117,86 +112,106 @@ def axis_distance(x: NDArray, y: NDArray, core_x: float, core_y: float, axis: ND
     return np.sqrt(np.maximum(dx * dx + dy * dy - along * along, 0.0))
 
 
-def fit_ldf(x: NDArray, y: NDArray, q: NDArray, axis: NDArray, distance_m: float) -> tuple[float, float, float, float, bool]:
-    """Core (x, y), ln Q at ``distance_m`` and slope b of the lateral distribution."""
-    from scipy.optimize import least_squares
+def tunka_ldf(r_m: NDArray, q_ref: float, r0_m: float, reference_m: float = 175.0) -> NDArray:
+    """Tunka-133-style lateral distribution of the Cherenkov light, normalised to ``q_ref``
+    at ``reference_m``: exponential inside the knee ``LDF_KNEE_M`` (steepness ``r0_m``,
+    which follows the depth of the shower maximum), R^-2.2 to 200 m, then an extra
+    exp(-(R - 200 m)/700 m) (Prosin et al. 2014, simplified)."""
+    def shape(r):
+        r = np.maximum(np.asarray(r, dtype=np.float64), 1.0)
+        middle = (LDF_KNEE_M / r) ** LDF_SLOPE
+        return np.where(r < LDF_KNEE_M, np.exp((LDF_KNEE_M - r) / r0_m),
+                        np.where(r < 200.0, middle, middle * np.exp(-(r - 200.0) / 700.0)))
+    return q_ref * shape(r_m) / shape(reference_m)
 
+
+#: inner steepness values (m) the LDF fit chooses from
+LDF_R0_GRID_M = np.array([35.0, 50.0, 70.0, 95.0, 130.0, 180.0])
+
+
+def fit_ldf(x: NDArray, y: NDArray, q: NDArray, axis: NDArray, distance_m: float) -> tuple[float, float, float, float, bool]:
+    """Core (x, y), ln Q at ``distance_m`` and the inner steepness r0 (m) of the lateral
+    distribution (:func:`tunka_ldf`): a robust (L1 in ln Q) fit by successive grid
+    refinement of the core (50 m, 10 m, 2 m steps) with ln Q in closed form (the median
+    residual) and r0 from :data:`LDF_R0_GRID_M`. A grid, unlike a local optimiser, is not
+    trapped by the local minima a few-cluster event has, and is fast vectorised."""
     lq = np.log(q)
     top = np.argsort(q)[-3:]
-    x0 = [float(np.average(x[top], weights=q[top])), float(np.average(y[top], weights=q[top]))]
-
-    def resid(p):
-        cx, cy, lnq, b = p
-        r = axis_distance(x, y, cx, cy, axis)
-        return lq - (lnq + -b * np.log((r + LDF_R1_M) / (distance_m + LDF_R1_M)))
-
-    r0 = axis_distance(x, y, x0[0], x0[1], axis)
-    start_lnq = float(np.median(lq + 2.2 * np.log((r0 + LDF_R1_M) / (distance_m + LDF_R1_M))))
-    res = least_squares(resid, [x0[0], x0[1], start_lnq, 2.2], loss="soft_l1", f_scale=0.3,
-                        bounds=([-3000, -3000, -50, 0.5], [3000, 3000, 50, 6.0]))
-    return float(res.x[0]), float(res.x[1]), float(res.x[2]), float(res.x[3]), bool(res.success)
+    cx, cy = float(np.average(x[top], weights=q[top])), float(np.average(y[top], weights=q[top]))
+    best = (cx, cy, 0.0, 80.0, np.inf)
+    for half, step in ((300.0, 50.0), (50.0, 10.0), (10.0, 2.0)):
+        g = np.arange(-half, half + 1e-9, step)
+        gx, gy = np.meshgrid(cx + g, cy + g)
+        gx, gy = gx.ravel(), gy.ravel()
+        dx, dy = x[None, :] - gx[:, None], y[None, :] - gy[:, None]
+        along = dx * axis[0] + dy * axis[1]
+        r = np.sqrt(np.maximum(dx * dx + dy * dy - along * along, 0.0))               # (cores, det)
+        ls = np.log(np.stack([tunka_ldf(r, 1.0, r0, distance_m) for r0 in LDF_R0_GRID_M]))  # (r0, cores, det)
+        resid = lq[None, None, :] - ls
+        lnq = np.median(resid, axis=2)
+        cost = np.abs(resid - lnq[:, :, None]).sum(axis=2)
+        i_r0, i_core = np.unravel_index(int(np.argmin(cost)), cost.shape)
+        cx, cy = float(gx[i_core]), float(gy[i_core])
+        best = (cx, cy, float(lnq[i_r0, i_core]), float(LDF_R0_GRID_M[i_r0]), float(cost[i_r0, i_core]))
+    ok = np.isfinite(best[4])
+    return best[0], best[1], best[2], best[3], bool(ok)
 
 
 def reconstruct(fadc: NDArray, records: pd.DataFrame, distance_m: float = 175.0,
-                settings: PulseSettings = PulseSettings(), coincidence_ns: float = 5_000.0,
-                min_detectors: int = 5, progress: bool = False) -> pd.DataFrame:
+                settings: PulseSettings = PulseSettings(), min_detectors: int = 5,
+                progress: bool = False) -> pd.DataFrame:
     """Reconstruct every event of a set of cluster records.
 
     ``records`` has one row per FADC record (same order as ``fadc``) with ``cluster``
-    (1..25), ``time_ns`` (ns of the UTC day of the record's window start) and optionally
-    ``night``/``date`` to keep nights apart. Returns one row per event with
-    ``time_ns``, ``n_clusters``, ``n_detectors``, ``zenith_deg``, ``azimuth_deg``,
-    ``core_x_m``, ``core_y_m``, ``lg_q_R`` (lg of the density at ``distance_m``),
-    ``ldf_slope`` and ``ok``.
+    (1..25), ``event_number``, ``time_ns`` (ns of the UTC day, millisecond precision) and
+    ``date`` (the night's folder): records with the same date and event number are one
+    event, as the Tunka DAQ numbers events array-wide. Returns one row per event with
+    ``date``, ``event_number``, ``time_ns``, ``n_clusters``, ``n_detectors``,
+    ``zenith_deg``, ``azimuth_deg``, ``core_x_m``, ``core_y_m``, ``lg_q_R`` (lg of the
+    density at ``distance_m`` per cos zenith, in pulse-charge units), ``ldf_r0_m`` (inner steepness), ``ok``.
     """
     charge, t_in, hit = extract_pulses(fadc, settings)
     pos = inst.tunka133_detector_positions()
     cl = records["cluster"].to_numpy().astype(int) - 1
-    t_abs = records["time_ns"].to_numpy().astype(np.float64)
-    day = records["date"].astype(str).to_numpy() if "date" in records else None
-    day_codes = pd.factorize(day)[0] if day is not None else None
-    event = build_events(records["time_ns"].to_numpy(), coincidence_ns, day_codes)
+    keys = records[["date", "event_number"]].astype(str).agg("/".join, axis=1)
+    codes, _ = pd.factorize(keys, sort=True)
     rows = []
-    groups = pd.Series(np.arange(len(records))).groupby(event)
+    groups = pd.Series(np.arange(len(records))).groupby(codes)
     it = groups
     if progress:
         from tqdm.auto import tqdm
         it = tqdm(groups, total=groups.ngroups, desc="Tunka-133 events")
-    for ev, idx in it:
+    for _, idx in it:
         idx = idx.to_numpy()
         h = hit[idx]
         xs = pos[cl[idx], :, 0][h]
         ys = pos[cl[idx], :, 1][h]
         qs = charge[idx][h]
-        ts = (t_in[idx] + (t_abs[idx] - t_abs[idx].min())[:, None])[h]
-        row = {"event": int(ev), "time_ns": int(t_abs[idx].min()), "n_clusters": int(len(idx)),
+        ts = t_in[idx][h]
+        gs = np.repeat(cl[idx][:, None], h.shape[1], axis=1)[h]
+        first = idx[0]
+        row = {"date": str(records["date"].iloc[first]), "event_number": int(records["event_number"].iloc[first]),
+               "time_ns": int(records["time_ns"].iloc[idx].min()), "n_clusters": int(len(idx)),
                "n_detectors": int(h.sum()), "zenith_deg": np.nan, "azimuth_deg": np.nan, "core_x_m": np.nan,
-               "core_y_m": np.nan, "lg_q_R": np.nan, "ldf_slope": np.nan, "ok": False,
-               "first_record": int(idx[0])}
-        if day is not None:
-            row["date"] = day[idx[0]]
+               "core_y_m": np.nan, "lg_q_R": np.nan, "ldf_r0_m": np.nan, "ok": False}
         if h.sum() >= max(min_detectors, 4) and np.all(qs > 0):
-            zen, az, _ = fit_plane(xs, ys, ts, w=np.sqrt(qs))
-            # a second pass with the curved front corrected by the first core estimate
+            zen, az = fit_plane(xs, ys, ts, w=np.sqrt(qs), group=gs)
             axis = _axis(zen, az)
             cx, cy, lnq, b, ok = fit_ldf(xs, ys, qs, axis, distance_m)
             cos_z = np.cos(np.deg2rad(zen))
             row.update(zenith_deg=zen, azimuth_deg=az, core_x_m=cx, core_y_m=cy,
-                       lg_q_R=(lnq - np.log(cos_z)) / np.log(10.0), ldf_slope=b, ok=ok)
+                       lg_q_R=(lnq - np.log(cos_z)) / np.log(10.0), ldf_r0_m=b, ok=ok)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def match_truth(reco: pd.DataFrame, truth: pd.DataFrame, tolerance_ns: float = 20_000.0) -> pd.DataFrame:
-    """Attach the true shower to each reconstructed event by nearest time (same night when
-    both tables have ``date``); unmatched events get NaN truth."""
-    r = reco.sort_values("time_ns").reset_index(drop=True)
-    t = truth.sort_values("time_ns").reset_index(drop=True).add_prefix("true_")
-    by = None
-    if "date" in r and "true_date" in t:
-        r["date"] = r["date"].astype(str)
-        t["true_date"] = t["true_date"].astype(str)
-        t = t.rename(columns={"true_date": "date"})
-        by = "date"
-    return pd.merge_asof(r, t, left_on="time_ns", right_on="true_time_ns", by=by, direction="nearest",
-                         tolerance=int(tolerance_ns))
+def match_truth(reco: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Attach the true shower (columns prefixed ``true_``) to each reconstructed event by
+    night and event number; ``truth`` has ``date``, ``event_number`` (-1 = not recorded)
+    and ``shower`` (its row in the thrown sample)."""
+    t = truth[truth["event_number"] >= 0].copy()
+    t["date"] = t["date"].astype(str)
+    t = t.rename(columns={c: f"true_{c}" for c in t.columns if c not in ("date", "event_number")})
+    r = reco.copy()
+    r["date"] = r["date"].astype(str)
+    return r.merge(t, on=["date", "event_number"], how="left", validate="one_to_one")
