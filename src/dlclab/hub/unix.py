@@ -7,8 +7,8 @@ terminals, dask workers):
 * public data (releases whose ``manifest.json`` says ``"access": "public"``, KCDC exports,
   catalogues) is readable by everyone;
 * collaboration-internal data (``raw/taiga``, ``raw/kascade``, releases whose manifest
-  says ``"access": "collaboration:<group>"``) belongs to ``root:<group>`` with no access
-  for others (directories ``2750``, files ``0640``).
+  says ``"access": "collaboration:<group>"``) gets group ``<group>`` and no access
+  for others (group read, set-gid directories; owner bits unchanged).
 
 Every function here is idempotent: it changes only what differs and reports it.
 """
@@ -88,7 +88,7 @@ def release_access(release_dir: Path) -> str:
     try:
         access = json.loads(manifest.read_text()).get("access", PUBLIC)
     except (ValueError, AttributeError) as exc:
-        raise DlclabError(f"{manifest}: not a JSON object with an 'access' field ({exc})") from exc
+        raise DlclabError(f"not a JSON object with an 'access' field ({exc})") from exc
     return str(access or PUBLIC).strip()
 
 
@@ -117,34 +117,22 @@ def _set_group(path: Path, gid: int, changes: list[str]) -> None:
 
 
 def restrict_tree(root: Path, group: str) -> list[str]:
-    """``root`` and below: group ``group``, dirs ``2750``, files ``0640`` (exec kept 0750)."""
+    """``root`` and below: group ``group``, readable by the group, nothing for others.
+
+    Only the group and "other" bits change (an immutable release stays read-only);
+    directories get the set-gid bit so that new files inherit the group."""
     gid = grp.getgrnam(group).gr_gid
     changes: list[str] = []
     for path in [root, *root.rglob("*")]:
         if path.is_symlink():
             continue
         _set_group(path, gid, changes)
+        mode = stat.S_IMODE(path.lstat().st_mode) & ~0o007
         if path.is_dir():
-            _set_mode(path, 0o2750, changes)
+            mode |= stat.S_ISGID | stat.S_IRGRP | stat.S_IXGRP
         else:
-            executable = path.stat().st_mode & stat.S_IXUSR
-            _set_mode(path, 0o750 if executable else 0o640, changes)
-    return changes
-
-
-def open_tree(root: Path) -> list[str]:
-    """``root`` and below readable by everyone (adds ``o+r``, ``o+x`` on dirs; never removes)."""
-    changes: list[str] = []
-    for path in [root, *root.rglob("*")]:
-        if path.is_symlink():
-            continue
-        mode = stat.S_IMODE(path.stat().st_mode)
-        want = mode | stat.S_IRGRP | stat.S_IROTH
-        if path.is_dir():
-            want |= stat.S_IXGRP | stat.S_IXOTH
-        if want != mode:
-            os.chmod(path, want)
-            changes.append(f"chmod {want:o} {path}")
+            mode |= stat.S_IRGRP | (stat.S_IXGRP if mode & stat.S_IXUSR else 0)
+        _set_mode(path, mode, changes)
     return changes
 
 
@@ -158,7 +146,10 @@ def collaboration_trees(data_root: Path) -> dict[Path, str]:
     releases = data_root / "releases"
     if releases.is_dir():
         for manifest in sorted(releases.glob("*/*/manifest.json")):
-            group = group_of_access(release_access(manifest.parent))
+            try:
+                group = group_of_access(release_access(manifest.parent))
+            except DlclabError as exc:
+                raise DlclabError(f"{manifest}: {exc}") from None
             if group:
                 trees[manifest.parent] = group
     return trees

@@ -1,0 +1,83 @@
+"""A user's session in the real lab: pre-wired environment, the catalogue, dask-gateway."""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.hub_harness import LabHub
+
+pytestmark = pytest.mark.hub
+
+GATEWAY_API = "/services/dask-gateway/api/v1/clusters/"
+
+
+def gateway_clusters(hub: LabHub, user: str) -> dict:
+    token = hub.token(user, scopes=["access:services!service=dask-gateway"])
+    resp = httpx.get(hub.url + GATEWAY_API, headers={"Authorization": f"jupyterhub {token}"})
+    resp.raise_for_status()
+    return resp.json()
+
+
+def test_server_runs_as_the_users_system_user(lab_hub: LabHub, alice_kernel):
+    out = alice_kernel.execute("import os, pwd; print(pwd.getpwuid(os.getuid()).pw_name, "
+                               "os.environ['HOME'], oct(os.stat(os.environ['HOME']).st_mode & 0o777))")
+    name, home, mode = out.split()
+    assert name == lab_hub.user("alice").name
+    assert home == f"/home/{name}" and mode == "0o700"
+
+
+def test_catalogue_opens_with_no_paths(lab_hub: LabHub, alice_kernel, sample_data_root):
+    out = alice_kernel.execute(
+        "import dlclab\n"
+        "cat = dlclab.catalog()\n"
+        "print(sorted(cat))\n"
+    )
+    assert "kcdc" in out.lower() and "taiga" in out.lower(), out
+
+
+def test_dask_gateway_cluster_with_no_arguments(lab_hub: LabHub, alice_kernel):
+    out = alice_kernel.execute(
+        "import os, operator\n"
+        "from dask_gateway import Gateway\n"
+        "gateway = Gateway()\n"
+        "cluster = gateway.new_cluster()\n"
+        "cluster.scale(2)\n"
+        "client = cluster.get_client()\n"
+        "client.wait_for_workers(2, timeout=120)\n"
+        "import dask.array as da\n"
+        "print(int(da.arange(1_000_000, chunks=100_000).sum().compute()))\n"
+        "print(sorted(set(client.run(os.getuid).values())), os.getuid())\n"
+        "cluster.shutdown()\n"
+    )
+    total, worker_uids = out.splitlines()[0], out.splitlines()[1]
+    assert int(total) == sum(range(1_000_000))
+    # workers run as alice's system user, not as root (LocalBackend)
+    uids, own = worker_uids.rsplit(" ", 1)
+    assert uids == f"[{own}]"
+
+
+def test_cluster_options_are_capped(lab_hub: LabHub, alice_kernel):
+    from dlclab.hub.settings import LabSettings
+
+    cap = LabSettings().worker_cores_max
+    out = alice_kernel.execute(
+        "from dask_gateway import Gateway\n"
+        "opts = Gateway().cluster_options()\n"
+        f"try:\n    opts.worker_cores = {cap + 1}\nexcept ValueError as e:\n    print('refused', e)\n"
+        "print(opts.worker_cores)\n"
+    )
+    assert out.startswith("refused"), out
+    assert out.splitlines()[-1] == "1"
+
+
+def test_clusters_stop_when_their_owners_server_stops(lab_hub: LabHub):
+    """dask/dask-gateway#260: the spawner's post-stop hook stops the owner's clusters."""
+    lab_hub.start_server("carol")
+    kernel = lab_hub.kernel("carol")
+    # shutdown_on_close=False: nothing on the client side stops it, only the hub's hook
+    name = kernel.execute("from dask_gateway import Gateway\ngateway = Gateway()\n"
+                          "cluster = gateway.new_cluster(shutdown_on_close=False)\n"
+                          "print(cluster.name)").strip()
+    assert list(gateway_clusters(lab_hub, "carol")) == [name]  # running while the server runs
+    lab_hub.stop_server("carol")
+    assert gateway_clusters(lab_hub, "carol") == {}
