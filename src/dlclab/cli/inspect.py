@@ -114,7 +114,8 @@ def _human(summary: dict[str, Any], path: str) -> str:
     if summary["first_time"] is not None:
         lines.append(f"  time        {summary['first_time']} .. {summary['last_time']} (time of day)")
     if summary["clusters"]:
-        lines.append(f"  clusters    {', '.join(map(str, summary['clusters']))}")
+        label = "stations" if summary["format"] == "taiga_hiscore" else "clusters"
+        lines.append(f"  {label:<11} {', '.join(map(str, summary['clusters']))}")
     if summary.get("boards"):
         lines.append(f"  boards      {', '.join(map(str, summary['boards']))}")
     if summary["optical_line_length"] is not None:
