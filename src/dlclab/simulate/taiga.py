@@ -69,12 +69,16 @@ def _write_truth(folder: Path, facility: str, truth: pd.DataFrame, exposure: dic
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from dlclab.identity import event_uuid
+    from dlclab.identity import event_uuid_strings
 
     folder.mkdir(parents=True, exist_ok=True)
     truth = truth.copy()
-    truth["uuid"] = [str(event_uuid(facility, r, e)) if e >= 0 else None
-                     for r, e in zip(truth["run"], truth["event_number"])]
+    recorded = truth["event_number"].to_numpy() >= 0
+    uuids = np.full(len(truth), None, dtype=object)
+    ascii_rows = event_uuid_strings(facility, truth["run"].to_numpy()[recorded],
+                                    truth["event_number"].to_numpy()[recorded])
+    uuids[recorded] = np.ascontiguousarray(ascii_rows).view("S36").ravel().astype(str)
+    truth["uuid"] = uuids
     table = pa.Table.from_pandas(truth, preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta.pop(b"pandas", None)  # keep the file byte-stable across pandas versions
