@@ -57,8 +57,7 @@ class KcdcAsciiExport:
 
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        info = ExportInfo.from_dict({**export.info.to_dict(), "log10": list(log10)})
-        info.quantities = {c: list(map(str, t.columns)) for c, t in export.tables.items()}
+        info = export.info.for_tables(export.tables, log10)
         n = len(export)
         for component, frame in export.tables.items():
             values = to_file_values(frame, component, info.log10)

@@ -40,6 +40,11 @@ class ExportInfo:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def for_tables(self, tables: dict, log10) -> ExportInfo:
+        """A copy describing exactly ``tables`` (the file being written) and ``log10``."""
+        return ExportInfo.from_dict({**self.to_dict(), "log10": list(log10),
+                                     "quantities": {c: [str(x) for x in t.columns] for c, t in tables.items()}})
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ExportInfo:
         names = set(cls.__dataclass_fields__)
@@ -60,7 +65,8 @@ class KcdcExport:
     def __post_init__(self) -> None:
         # components in the canonical order, quantities recorded in info
         self.tables = {c: self.tables[c] for c in COMPONENTS if c in self.tables}
-        self.info.quantities = {c: [str(x) for x in t.columns] for c, t in self.tables.items()}
+        if not self.info.quantities:
+            self.info.quantities = {c: [str(x) for x in t.columns] for c, t in self.tables.items()}
 
     def __len__(self) -> int:
         return len(next(iter(self.tables.values()))) if self.tables else 0
@@ -85,13 +91,16 @@ class KcdcExport:
                            f"(components: {', '.join(self.tables)})")
         if "general" in self.tables and "general" not in wanted:
             wanted.insert(0, "general")
-        columns = _select_columns({c: list(self.tables[c].columns) for c in wanted}, quantities,
-                                  explicit_general=components is None or "general" in components)
+        columns = _select_columns({c: list(self.tables[c].columns) for c in wanted}, quantities)
+        if components and "general" not in components and "general" in columns:
+            columns["general"] = [q for q in columns["general"] if q in IDENTITY_COLUMNS]
         tables = {c: self.tables[c].loc[keep, cols].reset_index(drop=True) for c, cols in columns.items()}
         stations = None
         if self.stations is not None and "array" in tables:
             stations = self.stations[keep]
-        info = ExportInfo.from_dict({**self.info.to_dict(), "cuts": list(self.info.cuts) + [str(c.text or c) for c in parsed]})
+        info = ExportInfo.from_dict({**self.info.to_dict(),
+                                     "cuts": list(self.info.cuts) + [str(c.text or c) for c in parsed],
+                                     "quantities": {c: list(t.columns) for c, t in tables.items()}})
         return KcdcExport(tables=tables, info=info, stations=stations)
 
     def equals(self, other: KcdcExport) -> bool:
@@ -134,7 +143,7 @@ class KcdcExport:
         return out
 
 
-def _select_columns(available: dict[str, list[str]], quantities, explicit_general: bool) -> dict[str, list[str]]:
+def _select_columns(available: dict[str, list[str]], quantities) -> dict[str, list[str]]:
     from dlclab.errors import CutError
 
     if not quantities:
