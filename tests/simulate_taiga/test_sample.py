@@ -177,3 +177,23 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     assert da == db and len(da) > 20
     common = set(da) & set(dc)
     assert all(da[k] != dc[k] for k in common if k.endswith(".001"))
+
+
+def test_simulated_tunka133_traces_resemble_the_real_sample(taiga_raw, taiga_fixtures):
+    """Baselines, noise, used channels and pulse positions as in the real t133.001."""
+    def stats(fadc):
+        f = fadc.astype(np.float64)
+        base = np.median(f, axis=2)
+        noise = np.median(f[:, 0:28:2, :300].std(axis=2))
+        amp = f.max(axis=2) - base
+        pulsed = amp[:, 0:28:4] > 50
+        pos = f[:, 0:28:4].argmax(axis=2)[pulsed]
+        return np.median(base), noise, np.median(pos), np.percentile(amp[:, 1:28:2], 95)
+
+    real = stats(read_file(taiga_fixtures / "t133.001").fadc)
+    night = _nights(taiga_raw, "tunka133")[0]
+    sim = stats(read_file(night / "t133_c01.001").fadc)
+    assert abs(sim[0] - real[0]) < 20            # baseline near 2048
+    assert 0.5 < sim[1] / real[1] < 2.0          # noise of a quiet channel, ~1 count
+    assert abs(sim[2] - real[2]) < 40            # pulses near the end of the buffer
+    assert sim[3] < 10 and real[3] < 10          # odd channels carry no pulses in either
