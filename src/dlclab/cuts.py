@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlclab.errors import CutError
-from dlclab.formats.kcdc.quantities import Quantity, all_names, resolve
+from dlclab.formats.kcdc.quantities import COMPONENTS, RESOLUTION_ORDER, Quantity, resolve
 
 _NAME = r"(?P<{}>[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?)"
 _NUM = r"(?P<{}>[^<>=!]+?)"
@@ -37,6 +37,13 @@ _PATTERNS = [
     re.compile(r"^\s*{}\s*{}\s*{}\s*$".format(_NUM.format("v1"), _OP.format("op1"), _NAME.format("name"))),
 ]
 _VALID_OPS = ("<", "<=", ">", ">=")
+
+
+def valid_quantities() -> str:
+    """The valid cut names, for error messages."""
+    parts = [f"{c}: {' '.join(n for n in COMPONENTS[c] if n != 'UUID')}" for c in RESOLUTION_ORDER]
+    return ("; ".join(parts) + " (an unqualified name is looked up in that order; "
+            "qualify as component.name, e.g. grande.Ze)")
 
 
 @dataclass(frozen=True)
@@ -115,10 +122,10 @@ def _lookup(name: str, cut: str) -> Quantity:
         quantity = resolve(name)
     except KeyError:
         raise CutError(f"cut {cut!r}: unknown quantity {name!r}; valid quantities: "
-                       f"{', '.join(all_names())}") from None
+                       f"{valid_quantities()}") from None
     if quantity.name == "UUID":
         raise CutError(f"cut {cut!r}: UUID is an identifier, not a cut quantity; valid quantities: "
-                       f"{', '.join(all_names())}")
+                       f"{valid_quantities()}")
     return quantity
 
 
