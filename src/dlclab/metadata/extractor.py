@@ -409,9 +409,16 @@ class Extractor:
                                                    Release.name == name))
         if row is None:
             row = Release(experiment=experiment, name=name, access_group_id=group.id,
-                          storage_id=self.storage_id)
+                          storage_id=self.storage_id, title=f"{experiment} release {name}",
+                          provenance=json.dumps({"storage": self.storage.name}))
             session.add(row)
-        row.access_group_id = group.id
+            session.flush()
+        if not manifest:
+            # files of a release outside its store folder (e.g. KCDC exports): the release
+            # record is the manifest's business, only make sure it exists
+            return row
+        # the storage holding the manifest is the release's home
+        row.access_group_id, row.storage_id = group.id, self.storage_id
         row.title = str(manifest.get("title") or f"{experiment} release {name}")
         row.description = str(manifest.get("description") or "")
         row.licence = str(manifest.get("licence") or manifest.get("license") or "CC-BY-4.0")
