@@ -159,6 +159,9 @@ def test_roles_and_server_tokens_reach_the_services(hub_app):
         assert scope in user_scopes and scope in token_scopes
     assert set(roles["idle-culler"]["scopes"]) == {"list:users", "read:users:activity",
                                                    "read:servers", "delete:servers"}
+    assert roles["data-aggregation-service"]["services"] == ["data-aggregation"]
+    assert set(roles["data-aggregation-service"]["scopes"]) == {"read:users:groups",
+                                                               "read:users:name"}
     for role in roles.values():
         _check_scopes_exist(set(role["scopes"]))  # raises on a misspelt scope
     _check_scopes_exist({s for s in token_scopes if "!" not in s} | {
