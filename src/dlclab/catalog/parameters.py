@@ -99,6 +99,25 @@ class NamedChoiceParameter(ChoiceParameter):
         return new
 
 
+class FilterChoiceParameter(NamedChoiceParameter):
+    """A named row selection: each option is a filter in disjunctive normal form
+    (``[[["facility", "==", "tunka133"]]]``, an OR of ANDs) or null for all rows.
+
+    YAML has no tuples, but dask (unlike pyarrow) wants each predicate as a tuple: the
+    chosen filter is handed out as ``list[list[tuple]]``, which both accept."""
+
+    @staticmethod
+    def as_dnf(value: Any) -> Any:
+        if value is None:
+            return None
+        return [[tuple(pred) for pred in group] for group in value]
+
+    def with_default(self, value: Any) -> BaseUserParameter:
+        new = super().with_default(value)
+        new.default = self.as_dnf(new.default)
+        return new
+
+
 class DataRootParameter(BaseUserParameter):
     """Where the data root is: a local path, a shared mount or an fsspec URL
     (``file:///srv/dlc``, ``s3://bucket/dlc``). The default is a ``dlclab_data_root(...)``

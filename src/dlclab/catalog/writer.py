@@ -101,8 +101,8 @@ def _is_number(text: str) -> bool:
 def _dataset_param(manifests: list[Manifest]) -> dict[str, Any]:
     names = sorted({d for m in manifests for d in m.datasets})
     options: dict[str, Any] = {"all": None}
-    options.update({d: [["dataset", "==", d]] for d in names})
-    return _param("NamedChoiceParameter", options=options, default=None, default_name="all",
+    options.update({d: [[["dataset", "==", d]]] for d in names})  # DNF: OR of ANDs
+    return _param("FilterChoiceParameter", options=options, default=None, default_name="all",
                   name="dataset", description="one data set of the release, or all")
 
 
@@ -164,13 +164,13 @@ def taiga_catalog(manifests: list[Manifest]) -> dict[str, Any]:
                          if d.get("facility")})
     root = "{data_root}/releases/taiga/{release}"
     facility_options: dict[str, Any] = {"all": None}
-    facility_options.update({f: [["facility", "==", f]] for f in facilities})
+    facility_options.update({f: [[["facility", "==", f]]] for f in facilities})
     params = {
         "data_root": _data_root_param("dlclab_data_root(..)"),
         "release": _param("ChoiceParameter", options=releases,
                           default=_default_release(manifests) if manifests else None,
                           name="release", description="TAIGA release"),
-        "facility": _param("NamedChoiceParameter", options=facility_options, default=None,
+        "facility": _param("FilterChoiceParameter", options=facility_options, default=None,
                            default_name="all", name="facility",
                            description="TAIGA facility whose events to read, or all"),
     }
