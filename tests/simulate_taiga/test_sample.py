@@ -197,3 +197,22 @@ def test_simulated_tunka133_traces_resemble_the_real_sample(taiga_raw, taiga_fix
     assert 0.5 < sim[1] / real[1] < 2.0          # noise of a quiet channel, ~1 count
     assert abs(sim[2] - real[2]) < 40            # pulses near the end of the buffer
     assert sim[3] < 10 and real[3] < 10          # odd channels carry no pulses in either
+
+
+def test_large_runs_are_split_into_numbered_files(tmp_path):
+    from dlclab.simulate.taiga import simulate_iact, simulate_tunka_array
+
+    iact = simulate_iact(tmp_path, n_gamma=400, n_proton=400, seed=2, events_per_file=100, chunk=170)
+    raw = [p for p in iact["files"] if p.name.startswith("iact.")]
+    assert [p.name for p in raw] == [f"iact.{i:03d}" for i in range(1, len(raw) + 1)]
+    numbers = np.concatenate([read_file(p).events["event_number"] for p in raw])
+    assert len(numbers) == iact["events"]["taiga_iact"] and len(raw) == -(-len(numbers) // 100)
+    assert np.array_equal(numbers, np.arange(1, len(numbers) + 1))
+
+    t133 = simulate_tunka_array(tmp_path, n_showers=300, seed=2, clusters=[1], n_nights=1,
+                                facilities=["tunka133"], throw_radius_m=300.0,
+                                events_per_file={"tunka133": 25})
+    parts = sorted(p for p in t133["files"] if p.name.startswith("t133_c01."))
+    assert len(parts) >= 2
+    ev = pd.concat([read_file(p).events for p in parts])["event_number"].to_numpy()
+    assert np.all(np.diff(ev) > 0) and len(ev) == t133["events"]["tunka133"]

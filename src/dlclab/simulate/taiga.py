@@ -64,6 +64,19 @@ def _chunks(n: int, size: int) -> Iterable[tuple[int, slice]]:
         yield seq, slice(start, min(start + size, n))
 
 
+def _write_in_parts(folder: Path, stem: str, n: int, per_file: int, progress: Progress | None,
+                    write: Callable[[Path, slice], int]) -> list[Path]:
+    """Write ``n`` records as ``stem.001``, ``stem.002``, ... of at most ``per_file`` each."""
+    paths = []
+    for seq, part in _chunks(n, per_file):
+        path = folder / f"{stem}.{seq:03d}"
+        written = write(path, part)
+        paths.append(path)
+        if progress:
+            progress(written)
+    return paths
+
+
 def _write_truth(folder: Path, facility: str, truth: pd.DataFrame, exposure: dict) -> list[Path]:
     """truth.parquet (exposure in the schema metadata) and exposure.json in ``folder``."""
     import pyarrow as pa
@@ -193,49 +206,50 @@ def simulate_tunka_array(out_dir: Path, *, n_showers: int, seed: int = 1,
     truth["grande_stations"] = (np.bincount(g_hits.shower, minlength=len(showers)).astype(np.int16)
                                 if g_hits is not None else np.int16(0))
 
+    streams = {"tunka133": _stream(seed, 133, 2), "tunka_rex": _stream(seed, 4, 2),
+               "tunka_grande": _stream(seed, 3032, 2)}
+
+    def write_cluster_records(facility: str, path: Path, sub, ev, t, c: int) -> int:
+        if facility == "tunka133":
+            fadc = taiga_tunka133.fadc_traces(sub, streams[facility], seed)
+            write_tunka133(path, event_number=ev, time_ns=t, fadc=fadc, cluster=c)
+        else:
+            fadc = taiga_rex.rex_traces(showers, sub, streams[facility])
+            write_tunka_rex(path, event_number=ev, time_ns=t, fadc=fadc, cluster=c)
+        return len(ev)
+
+    def write_station_records(path: Path, sub, ev, t, s: int) -> int:
+        samples = taiga_grande.grande_traces(sub, streams["tunka_grande"], seed)
+        write_tunka_grande(path, event_number=ev, time_ns=t, samples=samples, cluster=s, link=1)
+        return len(ev)
+
     files: list[Path] = []
     events: dict[str, int] = {}
-    t_rng, r_rng, g_rng = _stream(seed, 133, 2), _stream(seed, 4, 2), _stream(seed, 3032, 2)
+    seen_by_t133 = np.bincount(hits.shower, minlength=len(showers)) > 0
     hi_e = showers.energy_eV >= 1e16
-    eff_area = (float(np.pi * throw_radius_m ** 2 * recorded[hi_e].mean()) if hi_e.any() else None)
+    eff_area = float(np.pi * throw_radius_m ** 2 * seen_by_t133[hi_e].mean()) if hi_e.any() else None
     for k, night in enumerate(nights):
         in_night = showers.night[hits.shower] == k
-        for facility in facilities:
-            if facility == "tunka_grande":
-                continue
+        for facility in (f for f in facilities if f != "tunka_grande"):
+            folder = _night_dir(out_dir, facility, night)
             for c in clusters:
-                sel = np.flatnonzero(in_night & (hits.cluster == c))
-                sub = hits.take(sel)
-                ev = numbers[sub.shower]
+                sub = hits.take(np.flatnonzero(in_night & (hits.cluster == c)))
                 t = (showers.time_ns[sub.shower] + sub.trigger_delay_ns) // 10 * 10
-                for seq, part in _chunks(len(sub), per_file[facility]):
-                    chunk = sub.take(part)
-                    path = _night_dir(out_dir, facility, night) / f"{FILE_PREFIX[facility]}{c:02d}.{seq:03d}"
-                    if facility == "tunka133":
-                        write_tunka133(path, event_number=ev[part], time_ns=t[part],
-                                       fadc=taiga_tunka133.fadc_traces(chunk, t_rng, seed), cluster=c)
-                    else:
-                        write_tunka_rex(path, event_number=ev[part], time_ns=t[part],
-                                        fadc=taiga_rex.rex_traces(showers, chunk, r_rng), cluster=c)
-                    files.append(path)
-                    if progress:
-                        progress(len(chunk))
+                files += _write_in_parts(
+                    folder, f"{FILE_PREFIX[facility]}{c:02d}", len(sub), per_file[facility], progress,
+                    lambda path, part: write_cluster_records(
+                        facility, path, sub.take(part), numbers[sub.shower][part], t[part], c))
             events[facility] = events.get(facility, 0) + len(np.unique(hits.shower[in_night]))
         if g_hits is not None:
             in_night_g = showers.night[g_hits.shower] == k
+            folder = _night_dir(out_dir, "tunka_grande", night)
             for s in stations:
                 sub = g_hits.take(np.flatnonzero(in_night_g & (g_hits.station == s)))
-                ev = numbers[sub.shower]
                 t = (showers.time_ns[sub.shower] + sub.time_delay_ns) // 10 * 10
-                for seq, part in _chunks(len(sub), per_file["tunka_grande"]):
-                    chunk = sub.take(part)
-                    path = _night_dir(out_dir, "tunka_grande", night) / f"{FILE_PREFIX['tunka_grande']}{s:02d}.{seq:03d}"
-                    write_tunka_grande(path, event_number=ev[part], time_ns=t[part],
-                                       samples=taiga_grande.grande_traces(chunk, g_rng, seed),
-                                       cluster=s, link=1)
-                    files.append(path)
-                    if progress:
-                        progress(len(chunk))
+                files += _write_in_parts(
+                    folder, f"{FILE_PREFIX['tunka_grande']}{s:02d}", len(sub), per_file["tunka_grande"],
+                    progress, lambda path, part: write_station_records(
+                        path, sub.take(part), numbers[sub.shower][part], t[part], s))
             events["tunka_grande"] = events.get("tunka_grande", 0) + len(np.unique(g_hits.shower[in_night_g]))
         night_truth = truth[showers.night == k].reset_index(drop=True)
         for facility in facilities:
@@ -275,23 +289,24 @@ def simulate_hiscore(out_dir: Path, *, n_showers: int, seed: int = 1, n_nights: 
     rng = _stream(seed, 2014, 2)
     files: list[Path] = []
     total = 0
+
+    def write_records(path: Path, sub, ev, t) -> int:
+        traces, offsets = taiga_hiscore.hiscore_traces(sub, rng)
+        write_taiga_hiscore(path, event_number=ev, time_ns=t, station=sub.station, traces=traces,
+                            offsets=offsets, ip=0)
+        return len(ev)
+
+    stations = list(range(1, layout.HISCORE_N_STATIONS + 1))
     for k, night in enumerate(nights):
+        folder = _night_dir(out_dir, "taiga_hiscore", night)
         sub = hits.take(np.flatnonzero(showers.night[hits.shower] == k))
         ev = numbers[sub.shower]
         t = (showers.time_ns[sub.shower] + sub.time_delay_ns) // 10 * 10
-        for seq, part in _chunks(len(sub), per_file):
-            traces, offsets = taiga_hiscore.hiscore_traces(sub.take(part), rng)
-            path = _night_dir(out_dir, "taiga_hiscore", night) / f"hiscore.{seq:03d}"
-            write_taiga_hiscore(path, event_number=ev[part], time_ns=t[part],
-                                station=sub.station[part], traces=traces, offsets=offsets, ip=0)
-            files.append(path)
-            if progress:
-                progress(len(traces))
+        files += _write_in_parts(folder, "hiscore", len(sub), per_file, progress,
+                                 lambda path, part: write_records(path, sub.take(part), ev[part], t[part]))
         total += int(len(np.unique(sub.shower)))
-        files += _write_truth(_night_dir(out_dir, "taiga_hiscore", night), "taiga_hiscore",
-                              truth[showers.night == k].reset_index(drop=True),
-                              _night_exposure(showers, k, "taiga_hiscore",
-                                              {"stations": list(range(1, layout.HISCORE_N_STATIONS + 1))}))
+        files += _write_truth(folder, "taiga_hiscore", truth[showers.night == k].reset_index(drop=True),
+                              _night_exposure(showers, k, "taiga_hiscore", {"stations": stations}))
     return {"files": files, "events": {"taiga_hiscore": total}, "showers": len(showers),
             "nights": [n.date.isoformat() for n in nights], "live_time_s": showers.exposure["live_time_s"]}
 
@@ -313,59 +328,52 @@ def simulate_iact(out_dir: Path, *, n_gamma: int, n_proton: int, seed: int = 1,
     night = _nights_for(live_time_s, 1, first_night)[0]
     t_s = np.sort(rng.uniform(0.0, live_time_s, n))
     time_ns = night.start_ns_of_day + (t_s * 1e9).astype(np.int64) // 10 * 10
+    folder = _night_dir(out_dir, "taiga_iact", night)
     triggered = np.zeros(n, dtype=bool)
-    hg_parts, lg_parts = [], []
+    numbers = np.full(n, -1, dtype=np.int64)
+    files: list[Path] = []
+    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []   # (index, high, low)
+
+    def flush(count: int) -> None:
+        """Write the first ``count`` pending camera events as the next iact.NNN."""
+        idx = np.concatenate([p[0] for p in pending])
+        hg = np.concatenate([p[1] for p in pending])
+        lg = np.concatenate([p[2] for p in pending])
+        path = folder / f"iact.{len(files) + 1:03d}"
+        boards = np.arange(layout.IACT_N_BOARDS)
+        n_b = len(boards)
+        write_taiga_iact(path, event_number=np.repeat(numbers[idx[:count]], n_b),
+                         time_ns=np.repeat(time_ns[idx[:count]], n_b), board=np.tile(boards, count),
+                         high_gain=hg[:count].reshape(-1, 32), low_gain=lg[:count].reshape(-1, 32))
+        files.append(path)
+        pending[:] = [(idx[count:], hg[count:], lg[count:])] if count < len(idx) else []
+
     img_rng = _stream(seed, 560, 1)
+    n_pending = 0
     for start in range(0, n, chunk):
         part = truth.iloc[start:start + chunk]
         expected = taiga_iact.expected_pe(part, img_rng)
         _, trig, hg, lg = taiga_iact.camera_response(expected, img_rng, calib)
-        triggered[start:start + chunk] = trig
-        hg_parts.append(hg[trig])
-        lg_parts.append(lg[trig])
+        idx = start + np.flatnonzero(trig)
+        triggered[idx] = True
+        numbers[idx] = int(triggered[:start].sum()) + np.arange(1, len(idx) + 1)
+        pending.append((idx, hg[trig], lg[trig]))
+        n_pending += len(idx)
+        while n_pending >= per_file:
+            flush(per_file)
+            n_pending -= per_file
         if progress:
-            progress(int(trig.sum()))
-    hg = np.concatenate(hg_parts) if hg_parts else np.empty((0, 18, 32), np.uint16)
-    lg = np.concatenate(lg_parts) if lg_parts else np.empty((0, 18, 32), np.uint16)
-    numbers = np.full(n, -1, dtype=np.int64)
-    numbers[triggered] = np.arange(1, int(triggered.sum()) + 1)
-    folder = _night_dir(out_dir, "taiga_iact", night)
-    files: list[Path] = []
-    ev_t, t_t = numbers[triggered], time_ns[triggered]
-    boards = np.arange(layout.IACT_N_BOARDS)
-    for seq, part in _chunks(len(ev_t), per_file):
-        m = part.stop - part.start
-        path = folder / f"iact.{seq:03d}"
-        write_taiga_iact(path, event_number=np.repeat(ev_t[part], 18), time_ns=np.repeat(t_t[part], 18),
-                         board=np.tile(boards, m), high_gain=hg[part].reshape(-1, 32),
-                         low_gain=lg[part].reshape(-1, 32))
-        files.append(path)
+            progress(len(idx))
+    if n_pending:
+        flush(n_pending)
     truth.insert(0, "event_number", numbers)
     truth.insert(0, "run", night.run)
     truth.insert(2, "time_ns", time_ns)
     truth["triggered"] = triggered
-    from dlclab.simulate.taiga_iact import (GAMMA_E_RANGE_EV, GAMMA_IMPACT_MAX_M, GAMMA_INDEX,
-                                            POINTING_AZIMUTH_DEG, POINTING_ZENITH_DEG,
-                                            PROTON_E_RANGE_EV, PROTON_IMPACT_MAX_M,
-                                            PROTON_VIEW_CONE_DEG)
-    cone_sr = 2 * np.pi * (1 - np.cos(np.deg2rad(PROTON_VIEW_CONE_DEG)))
-    exposure = {
-        "facility": "taiga_iact", "date": night.date.isoformat(), "run": night.run,
-        "live_time_s": float(live_time_s),
-        "live_time_note": f"events placed at {IACT_EVENT_RATE_HZ} Hz; the gamma/proton mix is "
-                          "a simulation choice, not a flux: weight by area and spectrum",
-        "pointing_zenith_deg": POINTING_ZENITH_DEG, "pointing_azimuth_deg": POINTING_AZIMUTH_DEG,
-        "zenith_min_deg": POINTING_ZENITH_DEG - PROTON_VIEW_CONE_DEG,
-        "zenith_max_deg": POINTING_ZENITH_DEG + PROTON_VIEW_CONE_DEG,
-        "gamma": {"n_thrown": int(n_gamma), "area_m2": float(np.pi * GAMMA_IMPACT_MAX_M ** 2),
-                  "energy_min_eV": GAMMA_E_RANGE_EV[0], "energy_max_eV": GAMMA_E_RANGE_EV[1],
-                  "spectral_index": GAMMA_INDEX, "source": "point source on the optical axis"},
-        "proton": {"n_thrown": int(n_proton), "area_m2": float(np.pi * PROTON_IMPACT_MAX_M ** 2),
-                   "energy_min_eV": PROTON_E_RANGE_EV[0], "energy_max_eV": PROTON_E_RANGE_EV[1],
-                   "flux_model": "HillasGaisser2012 H3a (protons)", "view_cone_deg": PROTON_VIEW_CONE_DEG,
-                   "solid_angle_sr": float(cone_sr)},
-        "area_m2": float(np.pi * PROTON_IMPACT_MAX_M ** 2),
-    }
+    exposure = taiga_iact.iact_exposure(n_gamma, n_proton, live_time_s)
+    exposure.update(facility="taiga_iact", date=night.date.isoformat(), run=night.run,
+                    live_time_note=f"events placed at {IACT_EVENT_RATE_HZ} Hz; the gamma/proton mix is "
+                                   "a simulation choice, not a flux: weight by area and spectrum")
     files += _write_truth(folder, "taiga_iact", truth, exposure)
     cpath = folder / "calibration.json"
     cpath.write_text(json.dumps(calib.to_dict(), sort_keys=True) + "\n")

@@ -108,6 +108,25 @@ def adc_to_pe(high_gain: NDArray, low_gain: NDArray, calibration: IactCalibratio
     return out
 
 
+def iact_exposure(n_gamma: int, n_proton: int, live_time_s: float) -> dict:
+    """What a flux calculation needs to know about a simulated IACT data set."""
+    cone_sr = 2 * np.pi * (1 - np.cos(np.deg2rad(PROTON_VIEW_CONE_DEG)))
+    return {
+        "live_time_s": float(live_time_s),
+        "pointing_zenith_deg": POINTING_ZENITH_DEG, "pointing_azimuth_deg": POINTING_AZIMUTH_DEG,
+        "zenith_min_deg": POINTING_ZENITH_DEG - PROTON_VIEW_CONE_DEG,
+        "zenith_max_deg": POINTING_ZENITH_DEG + PROTON_VIEW_CONE_DEG,
+        "area_m2": float(np.pi * PROTON_IMPACT_MAX_M ** 2),
+        "gamma": {"n_thrown": int(n_gamma), "area_m2": float(np.pi * GAMMA_IMPACT_MAX_M ** 2),
+                  "energy_min_eV": GAMMA_E_RANGE_EV[0], "energy_max_eV": GAMMA_E_RANGE_EV[1],
+                  "spectral_index": GAMMA_INDEX, "source": "point source on the optical axis"},
+        "proton": {"n_thrown": int(n_proton), "area_m2": float(np.pi * PROTON_IMPACT_MAX_M ** 2),
+                   "energy_min_eV": PROTON_E_RANGE_EV[0], "energy_max_eV": PROTON_E_RANGE_EV[1],
+                   "flux_model": "HillasGaisser2012 H3a (protons)",
+                   "view_cone_deg": PROTON_VIEW_CONE_DEG, "solid_angle_sr": float(cone_sr)},
+    }
+
+
 def _power_law(n: int, index: float, lo: float, hi: float, rng: np.random.Generator) -> NDArray:
     g = 1.0 - index
     u = rng.random(n)
