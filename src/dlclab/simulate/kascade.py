@@ -11,7 +11,7 @@ What one call does (all vectorised, chunk by chunk):
    shower-to-shower fluctuations.
 3. *Record*: trigger with a probability rising with true lg Ne; reconstruct core,
    direction, sizes and age with resolutions; keep events whose reconstructed core lies
-   in the KCDC range |Xc|, |Yc| <= 91 m. The reconstructed energy ``E`` is an estimate
+   in the KCDC range |Xc|, |Yc| <= 91 m and reconstructed Ze <= 60 deg. The reconstructed energy ``E`` is an estimate
    from reconstructed Ne and Nmu (composition-independent combination), not the truth.
 4. Stop at exactly ``events`` recorded events. The number of primaries *thrown* until
    then fixes the equivalent live time ``T = thrown / (flux integral x area x pi sin^2 Ze_max)``,
@@ -251,12 +251,14 @@ def _throw_chunk(seed: int, chunk: int, n: int, cfg: KascadeConfig,
     s_core = phys.core_resolution_m(lg_ne_t)
     xc_r = xc_t + s_core * rng.standard_normal(m)
     yc_r = yc_t + s_core * rng.standard_normal(m)
-    keep = (np.abs(xc_r) <= cfg.fiducial_half_width_m) & (np.abs(yc_r) <= cfg.fiducial_half_width_m)
+    ze_r, az_r = _reconstruct_direction(zen_t, az_t, phys.direction_resolution_deg(lg_ne_t), rng)
+    keep = ((np.abs(xc_r) <= cfg.fiducial_half_width_m) & (np.abs(yc_r) <= cfg.fiducial_half_width_m)
+            & (ze_r <= cfg.zenith_max_deg))
     k = np.flatnonzero(keep)
     r = {
         "lg_e": lg_e_t[k], "species": sp_t[k], "mass": mass_t[k], "zenith": zen_t[k], "azimuth": az_t[k],
         "xc": xc_t[k], "yc": yc_t[k], "lg_ne": lg_ne_t[k], "lg_nmu": lg_nmu_t[k], "age": age_t[k],
-        "xc_r": xc_r[k], "yc_r": yc_r[k],
+        "xc_r": xc_r[k], "yc_r": yc_r[k], "ze_r": ze_r[k], "az_r": az_r[k],
     }
     return _Chunk(thrown=n, thrown_index=idx[k], counts=counts, keys=keys, recorded=r)
 
@@ -371,8 +373,7 @@ def _assemble(rec: dict[str, NDArray], exposure: Exposure, cfg: KascadeConfig,
     nmu_true = 10.0 ** rec["lg_nmu"]
 
     # --- reconstruction of the array component
-    ze_r, az_r = _reconstruct_direction(rec["zenith"], rec["azimuth"],
-                                        phys.direction_resolution_deg(rec["lg_ne"]), rng)
+    ze_r, az_r = rec["ze_r"], rec["az_r"]
     lg_ne_r = rec["lg_ne"] + phys.ne_resolution_lg(ne_true) * rng.standard_normal(n)
     lg_nmu_r = rec["lg_nmu"] + phys.nmu_resolution_lg(nmu_true) * rng.standard_normal(n)
     lg_e_r = phys.estimate_lg_energy_eV(lg_ne_r, lg_nmu_r, ze_r)
