@@ -20,9 +20,10 @@ TAIGA release
 Catalogues
     ``catalogs/dlc.yaml``, ``kcdc.yaml``, ``taiga.yaml``.
 
-Every step is skipped when its output exists (exports and raw data carry a
-``.sample.json`` stamp with the parameters that made them; releases are recognised by
-their build id and verified), so a rerun takes about a second. Everything is built in
+Every step is skipped when its output exists and verifies (exports and raw data carry a
+``.sample.json`` stamp with the parameters that made them and the sha256 of every
+file; releases are checked against their manifests), so a rerun takes about a second;
+anything changed by hand is reported, never overwritten. Everything is built in
 a temporary folder and renamed into place: an interrupted run leaves nothing half-made.
 """
 from __future__ import annotations
@@ -41,7 +42,8 @@ from dlclab.store.manifest import ReleaseInfo
 
 SEED = 1
 STAMP = ".sample.json"
-SAMPLE_VERSION = 1
+SAMPLE_VERSION = 2
+EXPORT_CREATED = "2026-01-01T00:00:00Z"
 WA = "KASCADE_SmallDataSample_wA_runs_0877-7417"
 NA = "KASCADE_SmallDataSample_nA_runs_0877-7417"
 SIM = "KASCADE_SimulationData_nA_runs_0877-7417"
@@ -100,27 +102,42 @@ class SampleReport:
         self.steps.append((what, status, seconds))
 
 
-def _stamp_ok(path: Path, params: dict[str, Any]) -> bool:
-    stamp = path / STAMP
-    if not stamp.is_file():
-        return False
-    return json.loads(stamp.read_text()) == params
+def _tree_digests(top: Path) -> dict[str, str]:
+    from dlclab.store.manifest import sha256_file
+
+    return {p.relative_to(top).as_posix(): sha256_file(p)
+            for p in sorted(top.rglob("*")) if p.is_file() and p.name != STAMP}
 
 
 def _commit_dir(tmp: Path, target: Path, params: dict[str, Any]) -> None:
-    (tmp / STAMP).write_text(json.dumps(params, sort_keys=True) + "\n")
+    """Stamp ``tmp`` (parameters + sha256 of every file) and rename it to ``target``."""
+    stamp = {"params": params, "files": _tree_digests(tmp)}
+    (tmp / STAMP).write_text(json.dumps(stamp, sort_keys=True, indent=1) + "\n")
     target.parent.mkdir(parents=True, exist_ok=True)
     os.rename(tmp, target)
 
 
 def _check_free(target: Path, params: dict[str, Any]) -> bool:
-    """True if ``target`` is already the sample's output; False if free; raise if taken."""
-    if target.exists():
-        if _stamp_ok(target, params):
-            return True
-        raise SampleError(f"{target} exists but was not made by this sample (or with other "
-                          f"parameters); move it away or use another --data-root")
-    return False
+    """True if ``target`` is the sample's intact output; False if free; raise if it holds
+    something else (other parameters, changed or missing files, no stamp)."""
+    if not target.exists():
+        return False
+    stamp_path = target / STAMP
+    try:
+        stamp = json.loads(stamp_path.read_text())
+    except (OSError, ValueError):
+        raise SampleError(f"{target} exists but was not made by `dlclab sample` (no valid {STAMP}); "
+                          "move it away or use another --data-root") from None
+    if stamp.get("params") != params:
+        raise SampleError(f"{target} was made with other parameters ({stamp.get('params')}); "
+                          "move it away or use another --data-root")
+    found = _tree_digests(target)
+    changed = sorted(k for k in set(found) | set(stamp.get("files", {}))
+                     if found.get(k) != stamp["files"].get(k))
+    if changed:
+        raise SampleError(f"{target}: {', '.join(changed[:5])} changed since `dlclab sample` wrote "
+                          "them; move the folder away to rebuild it")
+    return True
 
 
 def export_dir(layout: DataRoot, spec: ExportSpec, fmt: str) -> Path:
@@ -148,6 +165,7 @@ def build_kcdc_exports(layout: DataRoot, specs: list[ExportSpec], report: Sample
                 sims[key] = simulate_kascade(spec.events, seed=spec.seed, with_arrays=spec.with_arrays)
             sim = sims[key]
             export = sim.to_export(release=spec.release, data_set=spec.data_set)
+            export.info.created = EXPORT_CREATED  # the export's text does not depend on the day
             if not spec.simulation:
                 export = _as_measured(export)
             tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
@@ -196,14 +214,29 @@ def build_taiga_raw(layout: DataRoot, scale: float, report: SampleReport) -> Non
 def build_releases(layout: DataRoot, report: SampleReport, progress: bool = False) -> None:
     from dlclab.store.convert import convert_kcdc_exports, convert_taiga_raw
 
+    from dlclab.store.manifest import verify_release
+
+    def existing(info: ReleaseInfo) -> bool:
+        # a committed sample release is kept if it verifies (HDF5/ROOT exports rebuilt
+        # later would not be byte-identical, so their build id would not match)
+        target = layout.release_dir(info.experiment, info.release)
+        if (target / "manifest.json").exists():
+            verify_release(target)
+            return True
+        return False
+
     for name, (info, parts) in KASCADE_RELEASES.items():
         t0 = time.perf_counter()
-        sources = [layout.raw_kcdc(name) / f"{ds}_{fmt}" for ds, fmt in parts]
-        result = convert_kcdc_exports(sources, layout.root, info, progress=progress)
-        report.add(f"release kascade/{name}", result.status, time.perf_counter() - t0)
+        status = "exists"
+        if not existing(info):
+            sources = [layout.raw_kcdc(name) / f"{ds}_{fmt}" for ds, fmt in parts]
+            status = convert_kcdc_exports(sources, layout.root, info, progress=progress).status
+        report.add(f"release kascade/{name}", status, time.perf_counter() - t0)
     t0 = time.perf_counter()
-    result = convert_taiga_raw([layout.raw_taiga], layout.root, TAIGA_RELEASE, progress=progress)
-    report.add(f"release taiga/{TAIGA_RELEASE.release}", result.status, time.perf_counter() - t0)
+    status = "exists"
+    if not existing(TAIGA_RELEASE):
+        status = convert_taiga_raw([layout.raw_taiga], layout.root, TAIGA_RELEASE, progress=progress).status
+    report.add(f"release taiga/{TAIGA_RELEASE.release}", status, time.perf_counter() - t0)
 
 
 def build_sample(data_root: Path, *, scale: float = 1.0, progress: bool = False) -> SampleReport:
