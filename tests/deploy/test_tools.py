@@ -36,3 +36,18 @@ def test_reruns_reuse_the_unpacked_binaries(get_tools, helm):
     before = helm.stat().st_mtime_ns
     assert get_tools.ensure_tools(cache)["helm"] == helm
     assert helm.stat().st_mtime_ns == before  # not unpacked again
+
+
+def test_deploy_script_uses_the_tested_chart_versions():
+    from tests.deploy.conftest import UPSTREAM
+
+    script = HELM_DIR / "deploy.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    text = script.read_text()
+    assert f"JUPYTERHUB_CHART_VERSION={UPSTREAM['jupyterhub'].rsplit('-', 1)[1]}" in text
+    assert f"DASK_GATEWAY_CHART_VERSION={UPSTREAM['dask-gateway'].rsplit('-', 1)[1]}" in text
+    for values in ("values/jupyterhub.yaml", "values/dask-gateway.yaml"):
+        assert values in text and (HELM_DIR / values).exists()
+    # the hub comes first: the others read the Secret `hub` it creates
+    assert text.index("jupyterhub/jupyterhub") < text.index('"$HERE/dlclab"') < text.index(
+        "dask/dask-gateway --version")
