@@ -2,6 +2,8 @@
 from the catalogue."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +15,7 @@ from dlclab.metadata.db import open_catalogue
 from dlclab.metadata.extractor import Extractor, StorageSpec
 from dlclab.metadata.intake import write_intake_catalogs
 from dlclab.metadata.models import DataFile, EventSummary, ThesaurusTerm
+from dlclab.metadata.query import FileQuery, query_files, visibility
 from dlclab.simulate.kascade import simulate_kascade
 from tests.metadata.builders import build_release
 
@@ -35,6 +38,14 @@ def test_kcdc_exports_of_every_format_share_their_summaries(tmp_path):
         ranges = {(round(e.min_value), round(e.max_value)) for e in s.scalars(
             select(EventSummary).where(EventSummary.term_id == energy))}
     assert ranges == {(round(truth.E.min()), round(truth.E.max()))}  # E in eV, all formats
+    # an export spans years: a one-day window inside it finds it (the long-span branch)
+    with Session(engine) as s:
+        seen = visibility(s, set())
+        day = datetime(2005, 6, 1)
+        found, _ = query_files(s, FileQuery(start=day, end=day + timedelta(days=1)), seen)
+        assert len(found) == 3 and all(f.span_s > 365 * 86400 for f in found)
+        before, _ = query_files(s, FileQuery(end=datetime(1990, 1, 1)), seen)
+        assert before == []
     engine.dispose()
 
 

@@ -340,6 +340,7 @@ class Extractor:
             row.current_version = version
             row.start_utc, row.end_utc, row.cluster, row.station = start_utc, end_utc, \
                 _int(cluster), _int(station)
+            row.span_s = (end_utc - start_utc).total_seconds() if start_utc and end_utc else None
             row.n_events, row.size_bytes = int(n_events or 0), cand.size_bytes
             row.status = "error" if error else "ok"
             session.flush()

@@ -134,6 +134,13 @@ class DataFile(Base):
         UniqueConstraint("storage_id", "path"),
         Index("ix_data_file_facility_date", "facility_id", "date"),
         Index("ix_data_file_release", "release_id"),
+        # file-level queries filter on one attribute and page in start order: one
+        # composite index each keeps them logarithmic (revision 0002)
+        Index("ix_data_file_facility_start", "facility_id", "start_utc"),
+        Index("ix_data_file_release_start", "release_id", "start_utc"),
+        Index("ix_data_file_storage_start", "storage_id", "start_utc"),
+        Index("ix_data_file_cluster_start", "cluster", "start_utc"),
+        Index("ix_data_file_station_start", "station", "start_utc"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
@@ -150,6 +157,8 @@ class DataFile(Base):
     # queries need no join (the catalogue answers them from one indexed table).
     start_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
     end_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    #: end - start in seconds; time-window queries bound their index range with it
+    span_s: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
     cluster: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     station: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     n_events: Mapped[int] = mapped_column(BigInteger, default=0)

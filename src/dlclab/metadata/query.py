@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
@@ -30,6 +30,10 @@ from dlclab.metadata.models import (
 from dlclab.metadata.thesaurus import Thesaurus, default_thesaurus
 
 MAX_LIMIT = 1000
+#: files longer than this (KCDC exports spanning years) are found through their own
+#: small index range; shorter ones (raw files: minutes to a night) through start_utc
+#: bounded by [start - LONG_SPAN_S, end], which keeps a time window logarithmic
+LONG_SPAN_S = 2 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -126,10 +130,8 @@ def file_statement(session: Session, query: FileQuery, seen: Visibility):
         or_(DataFile.release_id.is_(None), DataFile.release_id.in_(seen.release_ids)))
     if not query.include_errors:
         stmt = stmt.where(DataFile.status == "ok")
-    if query.start is not None:
-        stmt = stmt.where(DataFile.end_utc >= query.start)
-    if query.end is not None:
-        stmt = stmt.where(DataFile.start_utc <= query.end)
+    if query.start is not None or query.end is not None:
+        stmt = stmt.where(_overlaps(query.start, query.end))
     if query.facility or query.experiment:
         fac = select(Facility.id)
         if query.facility:
@@ -159,6 +161,20 @@ def file_statement(session: Session, query: FileQuery, seen: Visibility):
                 cond.append(EventSummary.min_value <= cut.hi)
             stmt = stmt.where(exists().where(and_(*cond)))
     return stmt
+
+
+def _overlaps(start: datetime | None, end: datetime | None):
+    """Files whose [start_utc, end_utc] overlaps [start, end] (either may be open)."""
+    short = [DataFile.span_s <= LONG_SPAN_S]
+    long_ = [DataFile.span_s > LONG_SPAN_S]
+    for part in (short, long_):
+        if end is not None:
+            part.append(DataFile.start_utc <= end)
+        if start is not None:
+            part.append(DataFile.end_utc >= start)
+    if start is not None and start > datetime.min + timedelta(seconds=LONG_SPAN_S):
+        short.append(DataFile.start_utc >= start - timedelta(seconds=LONG_SPAN_S))
+    return or_(and_(*short), DataFile.id.in_(select(DataFile.id).where(*long_)))
 
 
 def query_files(session: Session, query: FileQuery, seen: Visibility) -> tuple[list[DataFile], bool]:
