@@ -254,3 +254,18 @@ def test_user_environment_points_at_the_services(hub_values):
     assert env["DASK_GATEWAY__ADDRESS"].endswith("/services/dask-gateway")
     assert env["DLCLAB_CATALOG"].startswith(env["DLCLAB_DATA_ROOT"])
     json.dumps(env)  # plain strings only
+
+
+def test_service_definitions_use_only_jupyterhub_service_fields(hub_app):
+    # JupyterHub refuses to start on an unknown service field ("No such service field")
+    from jupyterhub.services.service import Service
+
+    fields = set(Service.class_traits())
+    for spec in JupyterHub(config=hub_app.config).services:
+        assert set(spec) - {"api_token"} <= fields, spec["name"]
+
+
+def test_idle_culler_is_on(hub_values):
+    cull = hub_values["cull"]
+    assert cull["enabled"] is True and cull["timeout"] == 3600 and cull["every"] == 300
+    assert cull["users"] is False  # culls servers, keeps the accounts
