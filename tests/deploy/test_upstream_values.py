@@ -86,3 +86,22 @@ def test_no_secret_in_any_values_file():
     assert list(secret_values({"hub": {"services": {"x": {"apiToken": "abc"}}}}))
     for path in sorted(VALUES_DIR.glob("*.yaml")):
         assert list(secret_values(load_yaml(path))) == [], path.name
+
+
+def test_network_policies_of_the_hub_side():
+    defaults, _, ours = chart_inputs("jupyterhub")
+    values = merge_values(defaults, ours)
+    user = values["singleuser"]["networkPolicy"]
+    assert user["enabled"] is True
+    rules = user["egressAllowRules"]
+    # no pod-to-pod traffic except what is listed, no cloud metadata
+    assert rules["privateIPs"] is False and rules["cloudMetadataServer"] is False
+    targets = [peer["podSelector"]["matchLabels"] for rule in user["egress"] for peer in rule["to"]]
+    assert {"app": "jupyterhub", "component": "proxy"} in targets
+    assert {"app.kubernetes.io/name": "dask-gateway",
+            "app.kubernetes.io/component": "traefik"} in targets
+    hub_ingress = [peer["podSelector"]["matchLabels"]
+                   for rule in values["hub"]["networkPolicy"]["ingress"] for peer in rule["from"]]
+    assert {"app.kubernetes.io/name": "dask-gateway",
+            "app.kubernetes.io/component": "gateway"} in hub_ingress
+    assert values["proxy"]["chp"]["networkPolicy"]["egressAllowRules"]["nonPrivateIPs"] is False
