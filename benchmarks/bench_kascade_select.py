@@ -3,8 +3,10 @@
 The task every KASCADE analysis starts with: a cut on zenith and energy, then the
 histogram of lg(E/eV). Four ways to do it over the same N events, side by side:
 
-  store   our Parquet release, pyarrow with column projection and filter push-down
-          (row groups sorted by energy: the energy cut skips most of them), hist
+  store   our Parquet release through dlclab.store.query.select: pyarrow reads only the
+          needed columns of the row groups whose statistics can pass the cuts (rows are
+          sorted by energy: the energy cut skips most row groups), numpy applies the
+          cuts exactly, hist fills
   ascii   the KCDC ASCII export (array.txt) read with pandas (C parser), numpy cut, hist
   root    the KCDC ROOT export (events.root) read with uproot, numpy cut, hist
   numpy   the same two columns already in memory as numpy arrays, numpy cut, hist
@@ -33,7 +35,9 @@ CUTS = {
     "Ze<18, E>=1e15 eV (knee region)": (18.0, 1e15),
     "Ze<18, E>=1e14 eV (whole range)": (18.0, 1e14),
 }
-BINS = (np.linspace(14.0, 18.0, 41))
+BINS = np.linspace(14.0, 18.0, 41)
+#: bump when the store's file layout changes (the cached store is then rebuilt)
+STORE_FORMAT = 3
 
 
 def _hist():
@@ -44,54 +48,55 @@ def _hist():
 
 # --------------------------------------------------------------------------- inputs
 def build_inputs(n: int, cache: Path, seed: int = 7) -> dict[str, Path]:
-    """Simulate ``n`` events once; write the store release, the ASCII and ROOT exports."""
-    from dlclab.formats.kcdc import KcdcAsciiExport, KcdcRootExport
-    from dlclab.simulate.kascade import simulate_kascade
-    from dlclab.store import ReleaseInfo, build_release
-    from dlclab.store import kascade as store_kascade
+    """Simulate ``n`` events once and write the KCDC ASCII and ROOT exports; convert the
+    ROOT export into a store release with ``dlclab convert``'s code (each step cached)."""
+    from dlclab.store import ReleaseInfo
+    from dlclab.store.convert import convert_kcdc_exports
 
     cache.mkdir(parents=True, exist_ok=True)
     paths = {"store": cache / "root" / "releases" / "kascade" / "BENCH" / "events",
              "ascii": cache / "ascii", "root": cache / "root_export" / "events.root"}
-    stamp = cache / "inputs.json"
+    stamp = cache / "exports.json"
     params = {"events": n, "seed": seed, "format": 2}
-    if stamp.exists() and json.loads(stamp.read_text()) == params and all(p.exists() for p in paths.values()):
-        return paths
-    for p in (cache / "root", cache / "ascii", cache / "root_export"):
-        shutil.rmtree(p, ignore_errors=True)
     t0 = time.perf_counter()
-    print(f"generating {n:,} KASCADE events (cached in {cache}) ...", flush=True)
-    sim = simulate_kascade(n, seed=seed)
-    export = sim.to_export(release="BENCH", data_set=f"KASCADE_Bench_{n}")
-    export = type(export)(tables={k: v for k, v in export.tables.items() if k != "truth"},
-                          info=export.info, stations=None)
-    print(f"  simulated in {time.perf_counter() - t0:.0f} s", flush=True)
+    if not (stamp.exists() and json.loads(stamp.read_text()) == params
+            and paths["ascii"].exists() and paths["root"].exists()):
+        from dlclab.formats.kcdc import KcdcAsciiExport, KcdcRootExport
+        from dlclab.simulate.kascade import simulate_kascade
 
-    def write(tmp: Path) -> dict:
-        entry = store_kascade.write_export(export, tmp, "BENCH", keep_truth=False)
-        store_kascade.ensure_stations_table(tmp, "BENCH")
-        return {export.info.data_set: entry}
-
-    build_release(cache / "root", ReleaseInfo("kascade", "BENCH", "1"), [], write,
-                  parameters=params)
-    print(f"  store written at {time.perf_counter() - t0:.0f} s", flush=True)
-    KcdcRootExport.write(export, paths["root"].parent)
-    print(f"  ROOT export written at {time.perf_counter() - t0:.0f} s", flush=True)
-    KcdcAsciiExport.write(export, paths["ascii"])
-    print(f"  ASCII export written at {time.perf_counter() - t0:.0f} s", flush=True)
-    stamp.write_text(json.dumps(params))
+        for p in (cache / "ascii", cache / "root_export"):
+            shutil.rmtree(p, ignore_errors=True)
+        print(f"generating {n:,} KASCADE events (cached in {cache}) ...", flush=True)
+        sim = simulate_kascade(n, seed=seed)
+        export = sim.to_export(release="BENCH", data_set=f"KASCADE_Bench_{n}")
+        export = type(export)(tables={k: v for k, v in export.tables.items() if k != "truth"},
+                              info=export.info, stations=None)
+        print(f"  simulated in {time.perf_counter() - t0:.0f} s", flush=True)
+        KcdcRootExport.write(export, paths["root"].parent)
+        print(f"  ROOT export written at {time.perf_counter() - t0:.0f} s", flush=True)
+        KcdcAsciiExport.write(export, paths["ascii"])
+        print(f"  ASCII export written at {time.perf_counter() - t0:.0f} s", flush=True)
+        stamp.write_text(json.dumps(params))
+    store_stamp = cache / "store.json"
+    store_params = {**params, "converter": STORE_FORMAT}
+    if not (store_stamp.exists() and json.loads(store_stamp.read_text()) == store_params
+            and paths["store"].exists()):
+        shutil.rmtree(cache / "root", ignore_errors=True)
+        print("converting the ROOT export into the store ...", flush=True)
+        convert_kcdc_exports([paths["root"].parent], cache / "root",
+                             ReleaseInfo("kascade", "BENCH", "1"), progress=True)
+        print(f"  store written at {time.perf_counter() - t0:.0f} s", flush=True)
+        store_stamp.write_text(json.dumps(store_params))
     return paths
 
 
 # -------------------------------------------------------------------------- methods
 def run_store(path: Path, zmax: float, emin: float):
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+    from dlclab.store.query import select
 
-    table = pq.read_table(path, columns=["energy_eV"],
-                          filters=(pc.field("zenith_deg") < zmax) & (pc.field("energy_eV") >= emin))
+    cols = select(path, ["energy_eV"], [("zenith_deg", "<", zmax), ("energy_eV", ">=", emin)])
     h = _hist()
-    h.fill(lgE=np.log10(table.column("energy_eV").to_numpy()))
+    h.fill(lgE=np.log10(cols["energy_eV"]))
     return h
 
 
@@ -111,8 +116,9 @@ def run_root(path: Path, zmax: float, emin: float):
 
     with uproot.open(path) as f:
         tree = f[_root_tree_name(f)]
-        arrays = tree.arrays(_root_branches(tree), library="np")
-    e, ze = arrays[_root_branches(tree)[0]], arrays[_root_branches(tree)[1]]
+        names = _root_branches(tree)
+        arrays = tree.arrays(names, library="np")
+    e, ze = arrays[names[0]], arrays[names[1]]
     h = _hist()
     h.fill(lgE=np.log10(e[(ze < zmax) & (e >= emin)]))
     return h
@@ -153,12 +159,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="best of REPEAT (ASCII: 1)")
     parser.add_argument("--cache", type=Path, default=PROJECT / "data" / "bench")
     args = parser.parse_args(argv)
-    import pyarrow.parquet as pq
+    import uproot
 
     paths = build_inputs(args.events, args.cache / f"kascade_{args.events}")
-    table = pq.read_table(paths["store"], columns=["energy_eV", "zenith_deg"])
-    columns = (table.column("energy_eV").to_numpy(), table.column("zenith_deg").to_numpy())
-    del table
+    # the in-memory columns in the export's (time) order, as a user would hold them
+    with uproot.open(paths["root"]) as f:
+        tree = f[_root_tree_name(f)]
+        names = _root_branches(tree)
+        arrays = tree.arrays(names, library="np")
+    columns = (np.ascontiguousarray(arrays[names[0]]), np.ascontiguousarray(arrays[names[1]]))
+    del arrays
     size_mb = {k: sum(f.stat().st_size for f in (p.rglob("*") if p.is_dir() else [p]) if f.is_file()) / 1e6
                for k, p in paths.items()}
     print(f"\n{args.events:,} KASCADE events; on disk: store {size_mb['store']:.0f} MB, "
