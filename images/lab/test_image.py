@@ -112,6 +112,30 @@ def test_jupyterlab_extensions_present():
         assert enabled.get(name) is True, name
 
 
+#: Libraries some wheels link to for optional features the lab does not use
+#: (numba's TBB threading layer; it falls back to OpenMP, libgomp1 is in the image).
+OPTIONAL_LIBRARIES = {"libtbb.so.12"}
+
+
+def test_shared_libraries_resolve():
+    """Every compiled extension finds its libraries in the slim runtime image (a library
+    only the build stage had would show up here as "not found")."""
+    import subprocess
+
+    libraries = [str(p) for p in PREFIX.rglob("*.so*") if p.is_file()]
+    vendored = {p.name for p in PREFIX.rglob("*.libs/*")}  # auditwheel's bundled copies
+    missing = set()
+    for start in range(0, len(libraries), 200):
+        out = subprocess.run(["ldd", *libraries[start:start + 200]], capture_output=True,
+                             text=True).stdout
+        for line in out.splitlines():
+            if "not found" in line:
+                name = line.split("=>")[0].strip()
+                if name not in OPTIONAL_LIBRARIES and name not in vendored:
+                    missing.add(name)
+    assert missing == set(), f"libraries not found: {sorted(missing)}"
+
+
 def test_runs_as_jovyan_without_secrets():
     assert os.getuid() == 1000 and pwd.getpwuid(1000).pw_name == "jovyan"
     assert os.environ["HOME"] == "/home/jovyan" and os.access("/home/jovyan", os.W_OK)

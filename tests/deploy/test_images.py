@@ -85,6 +85,13 @@ def test_lab_image_installs_exactly_the_lock():
     assert "https://download.pytorch.org/whl/cpu" in text
 
 
+def test_runtime_stage_has_the_system_libraries_wheels_link_to():
+    final_stage = (IMAGES / "lab" / "Dockerfile").read_text().rsplit("FROM ", 1)[1]
+    for package in ("python3", "tini", "libgomp1", "ca-certificates"):
+        assert f" {package} " in final_stage, package
+    assert "build-essential" not in final_stage  # compilers stay in the build stage
+
+
 def test_lab_image_user_and_entrypoint():
     by_keyword = {}
     for i in instructions(IMAGES / "lab" / "Dockerfile"):
@@ -194,7 +201,7 @@ def image_tests(monkeypatch):
 @pytest.mark.parametrize("check", [
     "test_installed_packages_are_exactly_the_lock", "test_catalogue_opens",
     "test_small_dask_computation", "test_dask_commands_for_gateway_pods",
-    "test_jupyterlab_extensions_present"])
+    "test_jupyterlab_extensions_present", "test_shared_libraries_resolve"])
 def test_in_image_checks_pass_on_the_venv(image_tests, check):
     """The image's own checks, run on the venv built from the same lock (the imports are
     exercised by the rest of the suite; the identity check needs the image's jovyan)."""
