@@ -10,8 +10,8 @@ from tests.hub_harness import LabHub
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 
 # Short times so the test takes seconds: servers report activity every second, so do
-# busy kernels; the culler stops servers idle for 10 s and looks every 2 s.
-FAST_CULLING = {"culler_timeout_s": 10, "culler_every_s": 2, "activity_interval_s": 1,
+# busy kernels; the culler stops servers idle for 20 s and looks every 2 s.
+FAST_CULLING = {"culler_timeout_s": 20, "culler_every_s": 2, "activity_interval_s": 1,
                 "busy_activity_interval_s": 1.0}
 
 
@@ -21,15 +21,15 @@ def test_busy_server_survives_the_culler_idle_one_does_not(lab_data_root):
     with hub:
         for name in ("busy", "idle"):
             hub.admin.start_server(hub.user(name).name)
-        for name in ("busy", "idle"):
-            hub.admin.wait(lambda n=name: hub.admin.server_ready(hub.user(n).name),
-                           f"{name}'s server", timeout_s=150)
+        ready = hub.admin.server_ready
+        hub.admin.wait(lambda: ready(hub.user("busy").name), "busy's server", timeout_s=150)
         busy = hub.kernel("busy")
+        busy.send("import time\nwhile True:\n    time.sleep(1)")  # busy, silent, forever
+        hub.admin.wait(lambda: ready(hub.user("idle").name), "idle's server", timeout_s=150)
         # a cluster of the idle user: culling its server must stop it too
         with hub.kernel("idle") as idle_kernel:
             idle_kernel.execute("from dask_gateway import Gateway\ngateway = Gateway()\n"
                                 "c = gateway.new_cluster(shutdown_on_close=False)")
-        busy.send("import time\nwhile True:\n    time.sleep(1)")  # busy, silent, forever
 
         idle_name = hub.user("idle").name
         hub.admin.wait(lambda: hub.admin.server_stopped(idle_name), "the culler to stop the "

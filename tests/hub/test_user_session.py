@@ -81,3 +81,16 @@ def test_clusters_stop_when_their_owners_server_stops(lab_hub: LabHub):
     assert list(gateway_clusters(lab_hub, "carol")) == [name]  # running while the server runs
     lab_hub.stop_server("carol")
     assert gateway_clusters(lab_hub, "carol") == {}
+
+
+def test_jupyterlab_has_the_dask_extension_and_voila(lab_hub: LabHub, alice_kernel):
+    headers = {"Authorization": f"token {lab_hub.token('alice')}"}
+    lab = httpx.get(lab_hub.server_url("alice") + "/lab", headers=headers)
+    assert lab.status_code == 200 and "dask-labextension" in lab.text
+    alice_kernel.execute(
+        "import nbformat\n"
+        "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('print(\"voila \" + str(6 * 7))')])\n"
+        "nbformat.write(nb, 'voila_check.ipynb')\n")
+    page = httpx.get(lab_hub.server_url("alice") + "/voila/render/voila_check.ipynb",
+                     headers=headers, timeout=120)
+    assert page.status_code == 200 and "voila 42" in page.text

@@ -17,7 +17,7 @@ import logging
 from dlclab.hub import gateway as gateway_config
 from dlclab.hub.hooks import make_post_stop_hook, make_pre_spawn_hook
 from dlclab.hub.services import load_services, service_roles
-from dlclab.hub.settings import LAB_GROUPS, LabSettings
+from dlclab.hub.settings import LAB_GROUPS, LabSettings, running_as_root
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,9 @@ def configure(c, settings: LabSettings) -> None:
     c.JupyterHub.log_level = settings.log_level
     c.JupyterHub.cleanup_servers = True  # Ctrl-C stops every user server
     c.JupyterHub.cleanup_proxy = True
+    # POST /users/:name/server answers at once (202) instead of holding the request 10 s:
+    # concurrent spawns through the API really are concurrent; browsers see the progress page.
+    c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}
 
     # ---- authentication: accounts with admin approval, never open access
     auth = "dlclab.hub.auth.LabSystemUserAuthenticator" if settings.isolated else \
@@ -135,6 +138,8 @@ def configure(c, settings: LabSettings) -> None:
         "--ServerApp.jpserver_extensions=dlclab.hub.busy_activity=True",
         f"--BusyKernelActivity.interval_s={settings.busy_activity_interval_s}",
     ]
+    if not settings.isolated and running_as_root():
+        c.Spawner.args.append("--allow-root")  # shared-user mode started by root (benchmarks)
     c.Spawner.start_timeout = 120
     c.Spawner.http_timeout = 90
     c.Spawner.pre_spawn_hook = make_pre_spawn_hook(settings.isolated)
