@@ -3,6 +3,7 @@ the Kubernetes API schemas with kubernetes-validate."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import kubernetes_validate
@@ -127,3 +128,44 @@ def test_dask_clusters_isolated(small):
     allowed = policy["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][1]["values"]
     assert "traefik" in allowed and "proxy" not in allowed
     assert not any("ipBlock" in t for r in policy["egress"] for t in r.get("to", []))
+
+
+def resolved_env(deployment: dict) -> dict[str, str]:
+    """The service container's environment, Secrets replaced by stand-ins and
+    Kubernetes' $(VAR) references expanded as the kubelet does."""
+    env = {}
+    for item in deployment["spec"]["template"]["spec"]["containers"][0]["env"]:
+        value = item.get("value", f"<{item['name']}>")
+        for name, known in env.items():
+            value = value.replace(f"$({name})", known)
+        env[item["name"]] = value
+    return env
+
+
+def test_aggregation_service_arguments_match_its_command_line(small):
+    deployment = small[("Deployment", "dlclab-data-aggregation")]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["python", "-m", "dlclab.service"]
+    out = subprocess.run([sys.executable, "-m", "dlclab.service", "--help"], check=True,
+                         capture_output=True, text=True).stdout
+    flags = [a for a in container["args"] if a.startswith("--")]
+    assert flags and all(flag in out for flag in flags), (flags, out)
+    args = dict(zip(container["args"][::2], container["args"][1::2]))
+    assert args["--prefix"] == "/services/data-aggregation/"
+    assert args["--db"] == "$(DLCLAB_CATALOGUE_URL)"
+
+
+def test_aggregation_service_environment_is_what_huboauth_reads(small, monkeypatch):
+    from jupyterhub.services.auth import HubOAuth
+
+    env = resolved_env(small[("Deployment", "dlclab-data-aggregation")])
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    auth = HubOAuth()
+    assert auth.api_url == "http://hub:8081/hub/api"
+    assert auth.api_token == "<JUPYTERHUB_API_TOKEN>"  # from the Secret `hub`
+    assert auth.oauth_client_id == "service-data-aggregation"
+    assert auth.oauth_redirect_uri.endswith("/services/data-aggregation/oauth_callback")
+    assert auth.access_scopes == {"access:services!service=data-aggregation"}
+    assert env["DLCLAB_CATALOGUE_URL"] == (
+        "postgresql+psycopg://dlclab:<DLCLAB_CATALOGUE_PASSWORD>@dlclab-catalogue-db:5432/dlclab")
