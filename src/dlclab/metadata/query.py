@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from dlclab.errors import ParameterError
@@ -131,7 +131,7 @@ def file_statement(session: Session, query: FileQuery, seen: Visibility):
     if not query.include_errors:
         stmt = stmt.where(DataFile.status == "ok")
     if query.start is not None or query.end is not None:
-        stmt = stmt.where(_overlaps(query.start, query.end))
+        stmt = stmt.where(_overlaps(session, query.start, query.end))
     if query.facility or query.experiment:
         fac = select(Facility.id)
         if query.facility:
@@ -163,8 +163,16 @@ def file_statement(session: Session, query: FileQuery, seen: Visibility):
     return stmt
 
 
-def _overlaps(start: datetime | None, end: datetime | None):
-    """Files whose [start_utc, end_utc] overlaps [start, end] (either may be open)."""
+def _overlaps(session: Session, start: datetime | None, end: datetime | None):
+    """Files whose [start_utc, end_utc] overlaps [start, end] (either bound may be open).
+
+    Raw files last minutes to a night: for them the window becomes an index range on
+    start_utc, widened by the longest such span (one index probe). The few long files
+    (exports spanning years) are looked up on their own and added by id, so the main
+    condition stays a plain conjunction the planner can serve from one index.
+    """
+    longest = session.scalar(select(func.max(DataFile.span_s)).where(
+        DataFile.span_s <= LONG_SPAN_S)) or 0.0
     short = [DataFile.span_s <= LONG_SPAN_S]
     long_ = [DataFile.span_s > LONG_SPAN_S]
     for part in (short, long_):
@@ -172,9 +180,10 @@ def _overlaps(start: datetime | None, end: datetime | None):
             part.append(DataFile.start_utc <= end)
         if start is not None:
             part.append(DataFile.end_utc >= start)
-    if start is not None and start > datetime.min + timedelta(seconds=LONG_SPAN_S):
-        short.append(DataFile.start_utc >= start - timedelta(seconds=LONG_SPAN_S))
-    return or_(and_(*short), DataFile.id.in_(select(DataFile.id).where(*long_)))
+    if start is not None and start > datetime.min + timedelta(seconds=longest + 1):
+        short.append(DataFile.start_utc >= start - timedelta(seconds=longest + 1))
+    long_ids = list(session.scalars(select(DataFile.id).where(*long_)))
+    return or_(and_(*short), DataFile.id.in_(long_ids)) if long_ids else and_(*short)
 
 
 def query_files(session: Session, query: FileQuery, seen: Visibility) -> tuple[list[DataFile], bool]:
