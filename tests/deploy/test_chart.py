@@ -19,7 +19,7 @@ LARGE_SITE = HELM_DIR / "examples" / "large-site.yaml"
 def render(helm: Path, *args: str) -> dict[tuple[str, str], dict]:
     """``helm template`` of the chart: {(kind, name): manifest}, each validated."""
     out = subprocess.run([str(helm), "template", "dlclab", str(CHART), "--namespace", "dlclab",
-                          *args], check=True, capture_output=True, text=True)
+                          "--kube-version", KUBERNETES_VERSION, *args], check=True, capture_output=True, text=True)
     manifests = {}
     for doc in yaml.safe_load_all(out.stdout):
         if doc:

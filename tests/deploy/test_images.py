@@ -138,6 +138,7 @@ def test_hub_image_is_the_charts_hub_plus_dlclab():
     assert base == f"BASE_IMAGE=quay.io/jupyterhub/k8s-hub:{chart_version}"
     installs = [args for run in runs(dockerfile) for args in pip_installs(run)]
     assert installs == [["--no-cache-dir", "--no-deps", "/tmp/dlclab"]]
+    assert "PIP_CONSTRAINT=/tmp/dlclab/requirements/lab.lock pip install" in dockerfile.read_text()
     hub_values = load_yaml(VALUES_DIR / "jupyterhub.yaml")
     assert hub_values["hub"]["image"]["name"] == "ghcr.io/dlclab/hub"
 
