@@ -52,7 +52,8 @@ def bob_kernel(lab_hub: LabHub):
 @pytest.fixture(scope="session")
 def taiga_raw_file(lab_data_root: Path) -> Path:
     """A raw TAIGA file (collaboration-internal)."""
-    files = sorted(p for p in (lab_data_root / "raw" / "taiga").rglob("*") if p.is_file())
+    files = sorted(p for p in (lab_data_root / "raw" / "taiga").rglob("*")
+                   if p.is_file() and p.stat().st_size >= 64)
     assert files, "no raw TAIGA file under the data root"
     return files[0]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.hub_harness import LabHub
+from tests.hub_harness import KernelError, LabHub
 
 pytestmark = pytest.mark.hub
 
@@ -26,31 +26,36 @@ def test_server_runs_as_the_users_system_user(lab_hub: LabHub, alice_kernel):
     assert home == f"/home/{name}" and mode == "0o700"
 
 
-def test_catalogue_opens_with_no_paths(lab_hub: LabHub, alice_kernel, sample_data_root):
-    out = alice_kernel.execute(
-        "import dlclab\n"
-        "cat = dlclab.catalog()\n"
-        "print(sorted(cat))\n"
-    )
-    assert "kcdc" in out.lower() and "taiga" in out.lower(), out
+def test_catalogue_reads_kcdc_for_all_and_taiga_for_members(lab_hub: LabHub, alice_kernel,
+                                                           bob_kernel, sample_data_root):
+    kcdc = ("import dlclab\ncat = dlclab.catalog()\n"
+            "print(len(cat.kcdc(release='NABOO')['events'].read()))")
+    taiga = ("import dlclab\ncat = dlclab.catalog()\n"
+             "print(len(cat.taiga(facility='tunka133')['events'].read()))")
+    assert int(alice_kernel.execute(kcdc)) > 0       # public KCDC data: everyone
+    assert int(bob_kernel.execute(taiga)) > 0        # TAIGA release: bob is in taiga
+    with pytest.raises(KernelError, match="PermissionError"):
+        alice_kernel.execute(taiga)                  # alice is not
 
 
-def test_dask_gateway_cluster_with_no_arguments(lab_hub: LabHub, alice_kernel):
+def test_dask_gateway_cluster_with_no_arguments(lab_hub: LabHub, alice_kernel, sample_data_root):
     out = alice_kernel.execute(
-        "import os, operator\n"
+        "import os, dlclab\n"
         "from dask_gateway import Gateway\n"
         "gateway = Gateway()\n"
         "cluster = gateway.new_cluster()\n"
         "cluster.scale(2)\n"
         "client = cluster.get_client()\n"
         "client.wait_for_workers(2, timeout=120)\n"
-        "import dask.array as da\n"
-        "print(int(da.arange(1_000_000, chunks=100_000).sum().compute()))\n"
+        "entry = dlclab.catalog().kcdc(release='NABOO')\n"
+        "events = entry['events_dask'].read()\n"
+        "print(int((events.energy_eV > 1e15).sum().compute()),\n"
+        "      int((entry['events'].read().energy_eV > 1e15).sum()))\n"
         "print(sorted(set(client.run(os.getuid).values())), os.getuid())\n"
-        "cluster.shutdown()\n"
+        "client.close()\ncluster.shutdown()\n"
     )
-    total, worker_uids = out.splitlines()[0], out.splitlines()[1]
-    assert int(total) == sum(range(1_000_000))
+    counts, worker_uids = out.splitlines()[0].split(), out.splitlines()[1]
+    assert counts[0] == counts[1] and int(counts[0]) > 0  # computed on the cluster
     # workers run as alice's system user, not as root (LocalBackend)
     uids, own = worker_uids.rsplit(" ", 1)
     assert uids == f"[{own}]"

@@ -6,16 +6,16 @@ terminals, dask workers):
 
 * public data (releases whose ``manifest.json`` says ``"access": "public"``, KCDC exports,
   catalogues) is readable by everyone;
-* collaboration-internal data (``raw/taiga``, ``raw/kascade``, releases whose manifest
-  says ``"access": "collaboration:<group>"``) gets group ``<group>`` and no access
-  for others (group read, set-gid directories; owner bits unchanged).
+* collaboration-internal data (``raw/taiga``, releases whose manifest says
+  ``"access": "collaboration:<group>"``; the list is :mod:`dlclab.store.access`'s) gets
+  group ``<group>`` and no access for others, recursively (group read, set-gid
+  directories; owner bits unchanged).
 
 Every function here is idempotent: it changes only what differs and reports it.
 """
 from __future__ import annotations
 
 import grp
-import json
 import logging
 import os
 import pwd
@@ -29,8 +29,8 @@ from dlclab.hub.settings import COLLABORATION_GROUPS, LAB_GROUPS
 
 log = logging.getLogger(__name__)
 
-PUBLIC = "public"
-
+#: folders of the data root whose non-internal contents are public
+PUBLIC_TREES = ("catalogs", "releases", "raw")
 
 def group_exists(name: str) -> bool:
     try:
@@ -80,29 +80,6 @@ def sync_user_groups(user: str, hub_groups: Iterable[str]) -> tuple[set[str], se
     return added, removed
 
 
-def release_access(release_dir: Path) -> str:
-    """The ``access`` of a release from its ``manifest.json`` (``public`` if absent)."""
-    manifest = release_dir / "manifest.json"
-    if not manifest.exists():
-        return PUBLIC
-    try:
-        access = json.loads(manifest.read_text()).get("access", PUBLIC)
-    except (ValueError, AttributeError) as exc:
-        raise DlclabError(f"not a JSON object with an 'access' field ({exc})") from exc
-    return str(access or PUBLIC).strip()
-
-
-def group_of_access(access: str) -> str | None:
-    """``public`` -> None; ``collaboration:taiga`` (or ``taiga``) -> ``taiga``."""
-    if access == PUBLIC:
-        return None
-    name = access.split(":", 1)[1] if access.startswith("collaboration:") else access
-    if name not in COLLABORATION_GROUPS:
-        raise DlclabError(f"unknown access {access!r}: expected 'public' or "
-                          f"'collaboration:<{'|'.join(COLLABORATION_GROUPS)}>'")
-    return name
-
-
 def _set_mode(path: Path, mode: int, changes: list[str]) -> None:
     st = path.lstat()
     if stat.S_IMODE(st.st_mode) != mode:
@@ -137,21 +114,19 @@ def restrict_tree(root: Path, group: str) -> list[str]:
 
 
 def collaboration_trees(data_root: Path) -> dict[Path, str]:
-    """Every collaboration-internal tree under ``data_root`` with its group."""
+    """Every collaboration-internal tree under ``data_root`` with its group.
+
+    *What* is internal is the store's decision (:func:`dlclab.store.access.restricted_paths`:
+    ``raw/taiga``, releases whose manifest says ``collaboration:<group>``, experiment
+    folders whose releases all belong to one group); the hub applies it."""
+    from dlclab.store.access import restricted_paths
+
     trees: dict[Path, str] = {}
-    for name in COLLABORATION_GROUPS:
-        raw = data_root / "raw" / name
-        if raw.is_dir():
-            trees[raw] = name
-    releases = data_root / "releases"
-    if releases.is_dir():
-        for manifest in sorted(releases.glob("*/*/manifest.json")):
-            try:
-                group = group_of_access(release_access(manifest.parent))
-            except DlclabError as exc:
-                raise DlclabError(f"{manifest}: {exc}") from None
-            if group:
-                trees[manifest.parent] = group
+    for path, group in restricted_paths(data_root):
+        if group not in COLLABORATION_GROUPS:
+            raise DlclabError(f"{path}: access group {group!r} is not a lab group; expected "
+                              f"one of {', '.join(COLLABORATION_GROUPS)}")
+        trees[path] = group
     return trees
 
 
@@ -161,9 +136,14 @@ def apply_data_policy(data_root: Path) -> list[str]:
         return []
     ensure_groups()
     restricted = collaboration_trees(data_root)
-    changes = []
-    # Public first: everything not collaboration-internal becomes world-readable.
-    changes += _open_except(data_root, set(restricted))
+    changes: list[str] = []
+    # Public first: the data root itself and, below PUBLIC_TREES, everything not
+    # collaboration-internal becomes world-readable. Other folders (the metadata
+    # catalogue's database, which only the aggregation service may read) stay as they are.
+    changes += _open_except(data_root, set(restricted), recurse=False)
+    for name in PUBLIC_TREES:
+        if (data_root / name).exists():
+            changes += _open_except(data_root / name, set(restricted))
     for tree, group in restricted.items():
         changes += restrict_tree(tree, group)
     # Directories on the way down to the data root must be traversable.
@@ -177,7 +157,7 @@ def apply_data_policy(data_root: Path) -> list[str]:
     return changes
 
 
-def _open_except(root: Path, restricted: set[Path]) -> list[str]:
+def _open_except(root: Path, restricted: set[Path], recurse: bool = True) -> list[str]:
     changes: list[str] = []
     stack = [root]
     while stack:
@@ -188,7 +168,8 @@ def _open_except(root: Path, restricted: set[Path]) -> list[str]:
         want = mode | stat.S_IRGRP | stat.S_IROTH
         if path.is_dir():
             want |= stat.S_IXGRP | stat.S_IXOTH
-            stack.extend(path.iterdir())
+            if recurse:
+                stack.extend(path.iterdir())
         if want != mode:
             os.chmod(path, want)
             changes.append(f"chmod {want:o} {path}")
