@@ -76,3 +76,30 @@ def course_groups(course: Course) -> dict[str, dict]:
         course.student_group: {"users": list(course.students)},
         course.instructor_group: {"users": list(course.instructors)},
     }
+
+
+def configure_courses(c, courses: list[Course], layout: CourseLayout, *, venv_bin: Path,
+                      free_port) -> list[str]:
+    """Add the courses to a JupyterHub config ``c`` already filled by dlclab.hub.config.
+
+    Returns the service access scopes the users' servers may carry. Provisioning (folders,
+    grader accounts) happens before the hub starts, in :func:`provision_course`.
+    """
+    services = list(c.JupyterHub.services)
+    roles = list(c.JupyterHub.load_roles)
+    groups = dict(c.JupyterHub.load_groups)
+    for course in courses:
+        services.append(formgrader_service(course, layout, venv_bin, port=free_port()))
+        roles += course_roles(course)
+        for name, members in course_groups(course).items():
+            groups.setdefault(name, {"users": []})
+            groups[name]["users"] = sorted(set(groups[name]["users"]) | set(members["users"]))
+    c.JupyterHub.services = services
+    c.JupyterHub.load_roles = roles
+    c.JupyterHub.load_groups = groups
+    c.Spawner.server_token_scopes = [*c.Spawner.server_token_scopes, *SERVER_TOKEN_SCOPES]
+    env = dict(c.Spawner.environment)
+    # students' nbgrader settings and JupyterLab page config (instructor tools disabled)
+    env["JUPYTER_CONFIG_PATH"] = str(layout.student_config)
+    c.Spawner.environment = env
+    return [f"access:services!service={course.service_name}" for course in courses]
