@@ -269,3 +269,60 @@ def test_idle_culler_is_on(hub_values):
     cull = hub_values["cull"]
     assert cull["enabled"] is True and cull["timeout"] == 3600 and cull["every"] == 300
     assert cull["users"] is False  # culls servers, keeps the accounts
+
+
+def env_of_notebook(manifest: dict) -> dict[str, str]:
+    notebook = next(c for c in manifest["spec"]["containers"] if c["name"] == "notebook")
+    return {e["name"]: e.get("value") for e in notebook.get("env", [])}
+
+
+def load_extra_file(hub_values, key, tmp_path, monkeypatch, instructor_courses=None):
+    """Load a singleuser.extraFiles config as Jupyter/nbgrader would in the user's pod."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    spec = hub_values["singleuser"]["extraFiles"][key]
+    path = tmp_path / spec["mountPath"].rsplit("/", 1)[1]
+    path.write_text(spec["stringData"])
+    if instructor_courses is None:
+        monkeypatch.delenv("DLCLAB_INSTRUCTOR_COURSES", raising=False)
+    else:
+        monkeypatch.setenv("DLCLAB_INSTRUCTOR_COURSES", instructor_courses)
+    return PyFileConfigLoader(path.name, str(tmp_path)).load_config()
+
+
+def test_instructors_are_told_their_course(hub_app):
+    course = "astroparticle-online"
+    teacher = pod_manifest(hub_app, LabUser("t1", [Group(f"formgrade-{course}")]))
+    student = pod_manifest(hub_app, LabUser("s1", [Group(f"nbgrader-{course}")]))
+    assert env_of_notebook(teacher)["DLCLAB_INSTRUCTOR_COURSES"] == course
+    assert "DLCLAB_INSTRUCTOR_COURSES" not in env_of_notebook(student)
+
+
+def test_nbgrader_config_in_the_users_servers(hub_values, tmp_path, monkeypatch):
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange.default.exchange import Exchange
+
+    student = load_extra_file(hub_values, "nbgrader-config", tmp_path, monkeypatch)
+    exchange = Exchange(config=student, coursedir=CourseDirectory(config=student))
+    assert exchange.root == "/srv/nbgrader/exchange" and exchange.path_includes_course
+    assert Authenticator(config=student).plugin_class.__name__ == "JupyterHubAuthPlugin"
+    assert CourseDirectory(config=student).course_id == ""
+    teacher = load_extra_file(hub_values, "nbgrader-config", tmp_path, monkeypatch,
+                              "astroparticle-online")
+    coursedir = CourseDirectory(config=teacher)
+    assert coursedir.course_id == "astroparticle-online"
+    assert coursedir.root == "/home/jovyan/courses/astroparticle-online"
+    # its mount point is the one the hub snippet mounts the course folder at
+    assert hub_values["singleuser"]["extraFiles"]["nbgrader-config"]["mountPath"].startswith(
+        "/etc/jupyter/")
+
+
+def test_students_do_not_get_the_formgrader(hub_values, tmp_path, monkeypatch):
+    student = load_extra_file(hub_values, "jupyter-server-config", tmp_path, monkeypatch)
+    assert student.ServerApp.jpserver_extensions == {
+        "nbgrader.server_extensions.formgrader": False,
+        "nbgrader.server_extensions.course_list": False}
+    teacher = load_extra_file(hub_values, "jupyter-server-config", tmp_path, monkeypatch,
+                              "astroparticle-online")
+    assert "jpserver_extensions" not in teacher.ServerApp
