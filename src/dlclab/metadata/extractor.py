@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -163,6 +164,7 @@ class Extractor:
         self.thesaurus = thesaurus or default_thesaurus()
         self.verify = verify
         self._storage_id: int | None = None
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
         with Session(engine) as session:
             self.term_ids = dict(session.execute(select(ThesaurusTerm.name, ThesaurusTerm.id)).all())
 
@@ -252,9 +254,13 @@ class Extractor:
         """Extract one file: ('new' | 'version' | 'unchanged', error message or None)."""
         if known and not self.verify and known[0] == cand.size_bytes and known[1] == cand.mtime_ns:
             return "unchanged", None
-        sha256 = sha256_of(cand.path)
-        if known and known[2] == sha256:
-            return "unchanged", None
+        if known:  # a known file: its checksum decides whether there is anything to do
+            sha256 = sha256_of(cand.path)
+            if known[2] == sha256:
+                return "unchanged", None
+            hashing = None
+        else:  # a new file: hash (hashlib releases the GIL) while the reader decodes
+            hashing = self._hasher.submit(sha256_of, cand.path)
         error: str | None = None
         decoded: Decoded | None = None
         try:
@@ -263,6 +269,8 @@ class Extractor:
             error = str(exc)
         except Exception as exc:  # noqa: BLE001 - any decoder failure is a parse error of the file
             error = f"{cand.path}: {type(exc).__name__}: {exc}"
+        if hashing is not None:
+            sha256 = hashing.result()
         outcome = self._write(cand, sha256, decoded, error)
         return outcome, (f"{cand.relpath}: {error}" if error else None)
 
@@ -278,6 +286,7 @@ class Extractor:
     def _write(self, cand: Candidate, sha256: str, decoded: Decoded | None,
                error: str | None) -> str:
         mapping, hidden = cand.mapping, cand.hidden
+        self.storage_id  # noqa: B018 - register the storage before this file's transaction
         fields: dict[str, object] = {}
         summaries: list[tuple[str, int, float | None, float | None]] = []
         if decoded is not None:
