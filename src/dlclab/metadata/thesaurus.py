@@ -93,6 +93,13 @@ class Thesaurus:
                                  f"({known}) or one of their synonyms")
         return found
 
+    def synonym_for(self, term: str, experiment: str) -> Synonym | None:
+        """The name ``experiment`` gives ``term`` in its own unit (identity conversion)."""
+        for syn in self.terms[term].synonyms:
+            if syn.experiment == experiment and syn.conversion == "identity":
+                return syn
+        return None
+
     def event_terms(self) -> list[Term]:
         return [t for t in self.terms.values() if t.level == "event"]
 

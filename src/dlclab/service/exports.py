@@ -81,24 +81,102 @@ class ExportManager:
                     raise ParameterError(f"the query matches more than {MAX_FILES} files: "
                                          "narrow the time range or the facility")
                 sources = [(f.storage.url, f.path, f.facility.name) for f in files]
-            tables = self._tables(sources, cuts, quantities, set(params.get("components") or []))
-            n_events = sum(len(df) for df in tables.values())
-            if n_events > self.max_events:
-                raise ParameterError(f"the selection has {n_events} events, more than the "
-                                     f"{self.max_events} one export may hold: add cuts")
             fmt = params["format"]
             name = f"{request_id}{FORMATS[fmt]}"
-            info = {"request": request_id, "format": fmt, "files": len(sources),
-                    "query": params.get("query"), "cuts": params.get("cuts"),
-                    "quantities": quantities, "components": sorted(tables),
-                    "licence": "see the releases' records (OAI-PMH) for each file's licence"}
-            write_export(tables, info, fmt, self.export_dir / name)
+            components = list(params.get("components") or [])
+            if sources and all(self._reader_of(rel) == "kcdc" for _, rel, _ in sources):
+                n_events = self._kcdc_datashop(sources, cuts, quantities, components, fmt,
+                                               self.export_dir / name)
+            else:
+                tables = self._tables(sources, cuts, quantities, set(components))
+                n_events = sum(len(df) for df in tables.values())
+                self._check_size(n_events)
+                info = {"request": request_id, "format": fmt, "files": len(sources),
+                        "query": params.get("query"), "cuts": params.get("cuts"),
+                        "quantities": quantities, "components": sorted(tables),
+                        "licence": "see the releases' records (OAI-PMH) for each file's licence"}
+                write_export(tables, info, fmt, self.export_dir / name)
             self._set(request_id, status="done", result_name=name, n_events=n_events)
         except DlclabError as exc:
             self._set(request_id, status="failed", error=str(exc))
         except Exception as exc:  # noqa: BLE001 - reported to the owner, logged for operators
             log.exception("export %s failed", request_id)
             self._set(request_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+
+    def _check_size(self, n_events: int) -> None:
+        if n_events > self.max_events:
+            raise ParameterError(f"the selection has {n_events} events, more than the "
+                                 f"{self.max_events} one export may hold: add cuts")
+
+    def _reader_of(self, relpath: str) -> str | None:
+        for mapping in self.mappings:
+            if mapping.match(relpath) is not None:
+                return mapping.reader
+        return None
+
+    def _kcdc_datashop(self, sources: list[tuple[str, str, str]], cuts: list[Cut],
+                       quantities: list[str], components: list[str], fmt: str,
+                       out: Path) -> int:
+        """KCDC exports in, a KCDC export out: the KASCADE engineer's DataShop
+        (``dlclab.formats.kcdc.export_selection``) with the thesaurus terms translated to
+        KCDC's quantity names (the same units: E in eV, Ze in degrees, Xc in metres)."""
+        import shutil
+        import zipfile
+
+        from dlclab.formats.kcdc import export_selection, read_export
+
+        thesaurus = default_thesaurus()
+
+        def kcdc_name(term: str) -> str:
+            syn = thesaurus.synonym_for(term, "kascade")
+            if syn is None:
+                raise ParameterError(f"{term!r} has no KCDC quantity (see /api/terms)")
+            return syn.name
+
+        merged: dict[str, list[pd.DataFrame]] = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, (url, relpath, _) in enumerate(sources):
+                local = Path(tmp) / f"in{i}"
+                local.mkdir()
+                adapter = adapter_for(url)
+                folder = relpath.rsplit("/", 1)[0]
+                names = ([n for n in ("general", "array", "grande", "calorimeter", "truth")]
+                         if relpath.endswith("general.txt") else [])
+                if names:  # an ASCII export is a folder of component tables + Info.txt
+                    for file_name in [f"{n}.txt" for n in names] + ["Info.txt"]:
+                        try:
+                            adapter.fetch(f"{folder}/{file_name}", str(local / file_name))
+                        except FileNotFoundError:
+                            pass
+                    export = read_export(local)
+                else:
+                    target = local / relpath.rsplit("/", 1)[1]
+                    adapter.fetch(relpath, str(target))
+                    export = read_export(target)
+                for component, table in export.tables.items():
+                    merged.setdefault(component, []).append(table)
+            tables = {c: pd.concat(frames, ignore_index=True) for c, frames in merged.items()}
+            cut_texts = []
+            for cut in cuts:
+                q = kcdc_name(cut.term)
+                if cut.lo is not None:
+                    cut_texts.append(f"{q}>={cut.lo!r}")
+                if cut.hi is not None:
+                    cut_texts.append(f"{q}<={cut.hi!r}")
+            written = export_selection(tables, cut_texts, components or None,
+                                       [kcdc_name(q) for q in quantities] or None,
+                                       fmt.lower(), Path(tmp) / "out")
+            selected = read_export(written)
+            self._check_size(len(selected))
+            part = out.with_name(out.name + ".part")
+            if fmt == "ASCII":
+                with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                    for file in sorted(Path(written).iterdir()):
+                        zf.write(file, file.name)
+            else:
+                shutil.copyfile(written, part)
+            part.replace(out)
+            return len(selected)
 
     def _read(self, url: str, relpath: str):
         adapter = adapter_for(url)
