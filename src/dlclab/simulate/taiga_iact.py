@@ -12,17 +12,18 @@ Gamma rays (point source on the optical axis, i.e. at the camera centre)
     to the source (2 deg scatter); width 0.09 + 0.025 lg(E/TeV) deg, length
     0.18 + 0.12 lg(E/TeV) + 0.08 d deg (each with a 0.02-0.04 deg spread); the
     longitudinal profile is skewed (tail 1.3x, head 0.7x the length).
-Protons (diffuse, within 5 deg of the optical axis)
+Protons (diffuse, within 3.5 deg of the optical axis)
     E from the H3a proton spectrum (``PrimaryFlux.flux_per_eV(E, 14)``) between 2 and
     200 TeV (protons give about a third of a gamma's light); impact on a disc of 400 m;
     size = 50 pe (E / TeV) f(b) x lognormal(0.5); the axis points to the proton's
     direction with a 20 deg scatter; width 0.17 deg x lognormal(0.4) (+0.03 lg E), length
-    0.33 deg x lognormal(0.3) (+0.1 lg E); a fifth of the protons are "gamma-like"
-    (an early pi0 sub-shower takes most of the energy): 1.1 x a gamma's width, but at
-    least one sub-shower clump. Substructure that Hillas moments average out
-    and a CNN can see: Poisson(1 + 0.7 lg E/TeV) sub-shower clumps carrying up to half the
-    light, and in 25 % of the images a muon ring or arc (radius 0.9-1.25 deg, 60-200 pe
-    for a full ring).
+    0.33 deg x lognormal(0.3) (+0.1 lg E). 40 % of the protons are "gamma-like" (an
+    early pi0 sub-shower takes most of the energy): a smooth ellipse of 1.1 x a gamma's
+    width, but oriented like any proton, i.e. not towards the source: their Hillas
+    moments are a gamma's, only the orientation (alpha, which a CNN sees in the image)
+    gives them away. The others carry substructure: Poisson(1 + 0.7 lg E/TeV) sub-shower
+    clumps with together 15-45 % of the light. In 25 % of the proton images a muon ring
+    or arc (radius 0.9-1.25 deg, 60-200 pe for a full ring).
 Camera
     Expected photo-electrons are pixel integrals of the Gaussians (pixel second moment
     added to the variances); night-sky background 1.5 pe a pixel (Poisson), PMT excess
@@ -47,7 +48,7 @@ GAMMA_E_RANGE_EV = (1e12, 1e14)
 PROTON_E_RANGE_EV = (2e12, 2e14)
 GAMMA_IMPACT_MAX_M = 300.0
 PROTON_IMPACT_MAX_M = 400.0
-PROTON_VIEW_CONE_DEG = 5.0
+PROTON_VIEW_CONE_DEG = 3.5
 POINTING_ZENITH_DEG = 20.0
 POINTING_AZIMUTH_DEG = 180.0
 NSB_PE = 1.5
@@ -62,7 +63,7 @@ NOISE_LG_ADC = 5.0
 HG_MAX_ADC = 8250
 LG_MAX_ADC = 4095
 MUON_RING_PROBABILITY = 0.25
-EM_LIKE_PROTON_FRACTION = 0.2
+EM_LIKE_PROTON_FRACTION = 0.4
 MAX_CLUMPS = 6
 CORSIKA_GAMMA = 1
 CORSIKA_PROTON = 14
@@ -175,8 +176,8 @@ def draw_events(n_gamma: int, n_proton: int, rng: np.random.Generator) -> pd.Dat
     size = np.where(g, 150.0, 50.0) * (energy / 1e12) * _light_pool(b) * np.exp(
         np.where(g, 0.25, 0.5) * rng.standard_normal(n))
     gamma_width = np.clip(0.09 + 0.025 * lg_e + 0.02 * rng.standard_normal(n), 0.05, None)
-    # a fifth of the protons put most energy into an electromagnetic sub-shower early
-    # (pi0): gamma-like width, but with sub-shower clumps (Hillas cuts cannot reject them)
+    # some protons put most energy into an electromagnetic sub-shower early (pi0):
+    # gamma-like width and no clumps, only their orientation is a proton's
     em_like = p & (rng.random(n) < EM_LIKE_PROTON_FRACTION)
     proton_width = np.where(em_like, 1.1 * gamma_width,
                             0.17 * np.exp(0.4 * rng.standard_normal(n)) + 0.03 * lg_e)
@@ -184,7 +185,7 @@ def draw_events(n_gamma: int, n_proton: int, rng: np.random.Generator) -> pd.Dat
     length = np.where(g, np.clip(0.18 + 0.12 * lg_e + 0.08 * d + 0.04 * rng.standard_normal(n), 0.1, None),
                       0.33 * np.exp(0.3 * rng.standard_normal(n)) + 0.1 * lg_e)
     length = np.maximum(length, width)
-    n_clumps = np.where(g, 0, np.minimum(rng.poisson(1.0 + 0.7 * lg_e) + em_like, MAX_CLUMPS))
+    n_clumps = np.where(g | em_like, 0, np.minimum(rng.poisson(1.0 + 0.7 * lg_e), MAX_CLUMPS))
     muon = p & (rng.random(n) < MUON_RING_PROBABILITY)
     zen0, az0 = POINTING_ZENITH_DEG, POINTING_AZIMUTH_DEG
     # small-angle direction of the primary: camera y up (towards the zenith), x towards
@@ -199,7 +200,7 @@ def draw_events(n_gamma: int, n_proton: int, rng: np.random.Generator) -> pd.Dat
         "source_x_deg": src_x, "source_y_deg": src_y,
         "cog_x_deg": cog_x, "cog_y_deg": cog_y, "psi_deg": np.rad2deg(np.mod(psi, np.pi)),
         "width_deg": width, "length_deg": length, "size_pe": size,
-        "n_clumps": n_clumps.astype(np.int16), "muon_ring": muon,
+        "n_clumps": n_clumps.astype(np.int16), "muon_ring": muon, "gamma_like": em_like,
     })
 
 
@@ -233,10 +234,11 @@ def expected_pe(events: pd.DataFrame, rng: np.random.Generator) -> NDArray[np.fl
            (col["cog_y_deg"] - col["source_y_deg"]) * np.sin(psi)
     sign = np.where(away >= 0, 1.0, -1.0)
     n_clumps = events["n_clumps"].to_numpy()
-    frac = np.zeros((n, MAX_CLUMPS))
-    if MAX_CLUMPS:
-        raw = rng.dirichlet(np.ones(MAX_CLUMPS + 1), n)[:, :MAX_CLUMPS]
-        frac = np.where(np.arange(MAX_CLUMPS)[None, :] < n_clumps[:, None], 0.5 * raw, 0.0)
+    # the clumps together carry 15-45 % of the light, split at random among them
+    raw = rng.dirichlet(np.ones(MAX_CLUMPS), n)
+    raw = np.where(np.arange(MAX_CLUMPS)[None, :] < n_clumps[:, None], raw, 0.0)
+    share = rng.uniform(0.15, 0.45, n)
+    frac = raw / np.maximum(raw.sum(axis=1, keepdims=True), 1e-12) * share[:, None]
     main_flux = col["size_pe"] * (1.0 - frac.sum(axis=1, keepdims=True))
     image = _gaussian_pixels(px, py, col["cog_x_deg"], col["cog_y_deg"], psi,
                              0.7 * col["length_deg"], 1.3 * col["length_deg"], col["width_deg"],
