@@ -65,17 +65,29 @@ def apply_kascade_calibration(cal: LinearEnergyCalibration, lg_ne: ArrayLike, lg
 
 
 def fit_power_calibration(lg_observable: ArrayLike, true_energy_eV: ArrayLike,
-                          name: str = "lg Q") -> LinearEnergyCalibration:
-    """lg E = q0 + q1 lg(observable): Tunka-133's E ~ Q_R^q1, fitted on truth."""
+                          name: str = "lg Q", min_energy_eV: float | None = None) -> LinearEnergyCalibration:
+    """lg E = q0 + q1 lg(observable): Tunka-133's E ~ Q_R^q1, fitted on truth.
+
+    Fitted the physical way round, lg Q = a + b lg E_true (the observable as a function
+    of energy), on showers above ``min_energy_eV`` where the array is fully efficient,
+    then inverted (q1 = 1/b). Regressing lg E on lg Q instead would pull every energy
+    towards the threshold-dominated mean of the sample (regression dilution) and
+    compress the spectrum.
+    """
     xo = np.asarray(lg_observable, dtype=np.float64)
     y = np.log10(np.asarray(true_energy_eV, dtype=np.float64))
     ok = np.isfinite(xo) & np.isfinite(y)
+    if min_energy_eV:
+        ok &= y >= np.log10(min_energy_eV)
     if ok.sum() < 10:
-        raise ParameterError(f"energy calibration needs at least 10 simulated events with finite {name}; "
-                             f"got {int(ok.sum())}")
-    x = np.column_stack([np.ones(ok.sum()), xo[ok]])
-    coef, *_ = np.linalg.lstsq(x, y[ok], rcond=None)
-    resid = x @ coef - y[ok]
+        raise ParameterError(f"energy calibration needs at least 10 simulated events with finite {name}"
+                             f"{' above %.3g eV' % min_energy_eV if min_energy_eV else ''}; got {int(ok.sum())}")
+    design = np.column_stack([np.ones(ok.sum()), y[ok]])
+    (a, b), *_ = np.linalg.lstsq(design, xo[ok], rcond=None)
+    if b <= 0:
+        raise ParameterError(f"{name} does not rise with the true energy (slope {b:.3g}); cannot calibrate")
+    coef = (-a / b, 1.0 / b)
+    resid = coef[0] + coef[1] * xo[ok] - y[ok]
     return LinearEnergyCalibration(("1", name), tuple(float(c) for c in coef),
                                    float(np.std(resid)), float(np.mean(resid)), int(ok.sum()))
 

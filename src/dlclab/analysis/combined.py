@@ -40,26 +40,35 @@ class CrossCalibration:
                 "overlap_low_eV": self.overlap_eV[0], "overlap_high_eV": self.overlap_eV[1]}
 
 
-def cross_calibrate(reference: pd.DataFrame, other: pd.DataFrame, overlap_eV: tuple[float, float]) -> CrossCalibration:
+def cross_calibrate(reference: pd.DataFrame, other: pd.DataFrame, overlap_eV: tuple[float, float],
+                    min_counts: int = 3) -> CrossCalibration:
     """Energy-scale factor ``s`` for ``other`` (E -> s E) that best matches the reference
-    flux in the overlap (chi-square on log flux, reference interpolated in log-log)."""
+    flux in the overlap (chi-square on log flux, reference interpolated in log-log).
+    Only points with at least ``min_counts`` events take part (a single event's flux
+    point has no usable error in log space)."""
     from iminuit import Minuit
 
-    ref = reference[(reference[FLUX] > 0)].sort_values("energy_eV")
-    oth = other[(other[FLUX] > 0)]
+    ref = reference[(reference[FLUX] > 0) & (reference["counts"] >= min_counts)].sort_values("energy_eV")
+    oth = other[(other[FLUX] > 0) & (other["counts"] >= min_counts)]
     lg_ref_e = np.log10(ref["energy_eV"].to_numpy())
     lg_ref_f = np.log10(ref[FLUX].to_numpy())
     rel_ref = (ref[STAT] / ref[FLUX]).to_numpy()
 
+    # the points compared are fixed (those in the overlap before scaling): a selection
+    # that moved with the scale would make the chi-square jump and stall the minimiser
+    e0 = oth["energy_eV"].to_numpy()
+    sel = (e0 >= overlap_eV[0]) & (e0 <= overlap_eV[1])
+    if sel.sum() == 0:
+        from dlclab.errors import ParameterError
+        raise ParameterError(f"no flux point of the second experiment with >= {min_counts} events between "
+                             f"{overlap_eV[0]:.3g} and {overlap_eV[1]:.3g} eV: widen the overlap")
+
     def chi2(lg_s):
         s = 10.0 ** lg_s
         sc = scale_energy(oth, s)
-        e = sc["energy_eV"].to_numpy()
-        sel = (e >= overlap_eV[0]) & (e <= overlap_eV[1]) & (np.log10(e) >= lg_ref_e[0]) & (np.log10(e) <= lg_ref_e[-1])
-        if sel.sum() == 0:
-            return 1e6
-        f_ref = np.interp(np.log10(e[sel]), lg_ref_e, lg_ref_f)
-        r_ref = np.interp(np.log10(e[sel]), lg_ref_e, rel_ref)
+        e = sc["energy_eV"].to_numpy()[sel]
+        f_ref = np.interp(np.log10(e), lg_ref_e, lg_ref_f)
+        r_ref = np.interp(np.log10(e), lg_ref_e, rel_ref)
         rel = (sc[STAT] / sc[FLUX]).to_numpy()[sel]
         sigma_lg = np.sqrt(rel ** 2 + r_ref ** 2) / np.log(10.0)
         return float(np.sum(((np.log10(sc[FLUX].to_numpy()[sel]) - f_ref) / np.maximum(sigma_lg, 1e-3)) ** 2))
@@ -70,9 +79,8 @@ def cross_calibrate(reference: pd.DataFrame, other: pd.DataFrame, overlap_eV: tu
     m.migrad()
     m.hesse()
     s = 10.0 ** m.values["lg_s"]
-    sc = scale_energy(oth, s)
-    n = int(((sc["energy_eV"] >= overlap_eV[0]) & (sc["energy_eV"] <= overlap_eV[1])).sum())
-    return CrossCalibration(float(s), float(s * np.log(10) * m.errors["lg_s"]), n, float(m.fval), overlap_eV)
+    return CrossCalibration(float(s), float(s * np.log(10) * m.errors["lg_s"]), int(sel.sum()), float(m.fval),
+                            overlap_eV)
 
 
 def double_knee(energy_eV, lg_norm, lg_knee1, lg_knee2, g1, g2, g3, sharpness=4.0):
@@ -95,21 +103,22 @@ def fit_combined(points: pd.DataFrame, energy_range_eV: tuple[float, float]) -> 
     err = np.sqrt(p[STAT].fillna(0) ** 2 + p.get(SYST, 0 * p[STAT]).fillna(0) ** 2).to_numpy() / p[FLUX].to_numpy()
     sig = np.maximum(err / np.log(10.0), 0.01)
 
-    def chi2(lg_norm, lg_knee1, lg_knee2, g1, g2, g3):
-        model = double_knee(e, lg_norm, lg_knee1, lg_knee2, g1, g2, g3)
+    def chi2(lg_norm, lg_knee1, lg_knee2, gamma1, gamma2, gamma3):
+        model = double_knee(e, lg_norm, lg_knee1, lg_knee2, gamma1, gamma2, gamma3)
         return float(np.sum(((lf - np.log10(model)) / sig) ** 2))
 
     norm0 = float(np.interp(15.0, np.log10(e), lf)) if len(e) else -15.0
-    m = Minuit(chi2, lg_norm=norm0, lg_knee1=15.6, lg_knee2=17.0, g1=2.7, g2=3.1, g3=3.3)
+    # (iminuit reserves the keyword g2: the indices are called gamma1..3)
+    m = Minuit(chi2, lg_norm=norm0, lg_knee1=15.6, lg_knee2=17.0, gamma1=2.7, gamma2=3.1, gamma3=3.3)
     m.errordef = Minuit.LEAST_SQUARES
     m.limits["lg_knee1"] = (15.0, 16.3)
     m.limits["lg_knee2"] = (16.4, 17.8)
-    for g in ("g1", "g2", "g3"):
+    for g in ("gamma1", "gamma2", "gamma3"):
         m.limits[g] = (1.5, 5.0)
     m.migrad(ncall=20000)
     m.hesse()
     units = {"lg_norm": "lg(GeV^-1 m^-2 s^-1 sr^-1) at 1 PeV", "lg_knee1": "lg(E/eV)", "lg_knee2": "lg(E/eV)",
-             "g1": "", "g2": "", "g3": ""}
+             "gamma1": "", "gamma2": "", "gamma3": ""}
     out = {k: {"value": float(m.values[k]), "error": float(m.errors[k]), "unit": u} for k, u in units.items()}
     for k, name in (("lg_knee1", "knee_energy_eV"), ("lg_knee2", "second_knee_energy_eV")):
         v = 10.0 ** m.values[k]

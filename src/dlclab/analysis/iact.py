@@ -146,14 +146,15 @@ def _torch_setup(seed: int, threads: int) -> None:
 
 
 def make_cnn(n_outputs: int = 1, width: int = 16):
-    """A small CNN for (1, n, n) camera images: three conv blocks, global pooling, a head."""
+    """A small CNN for (1, n, n) camera images: three conv blocks, pooling to 4 x 4 (keeps
+    where the light is: gamma images point to the source at the camera centre), a head."""
     import torch.nn as nn
 
     return nn.Sequential(
         nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(2 * width, 4 * width, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(), nn.Linear(4 * width, 32), nn.ReLU(), nn.Linear(32, n_outputs))
+        nn.Conv2d(2 * width, 4 * width, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(4),
+        nn.Flatten(), nn.Linear(4 * width * 16, 32), nn.ReLU(), nn.Linear(32, n_outputs))
 
 
 @dataclass
@@ -165,7 +166,7 @@ class TrainedCNN:
 
 
 def train_cnn(images: NDArray, target: ArrayLike, task: str, seed: int, epochs: int = 10,
-              batch_size: int = 64, learning_rate: float = 2e-3, width: int = 16, threads: int = 2,
+              batch_size: int = 64, learning_rate: float = 2e-3, width: int = 16, threads: int = 1,
               progress: bool = False) -> TrainedCNN:
     """Train a CNN on square-grid images. ``task`` is ``"classify"`` (target 0/1, BCE loss)
     or ``"regress"`` (target lg E, MSE on the standardised target). Seeded and with
@@ -196,7 +197,7 @@ def train_cnn(images: NDArray, target: ArrayLike, task: str, seed: int, epochs: 
             loss = loss_fn(model(x[b]), y[b])
             loss.backward()
             opt.step()
-            total += float(loss) * len(b)
+            total += float(loss.detach()) * len(b)
         history.append(total / len(x))
     return TrainedCNN(model, history, mean, scale)
 

@@ -145,6 +145,17 @@ def _choose_release(releases: dict[str, dict], wanted: str | None, kind: str | N
     return max(cands, key=key)
 
 
+def _datasets(sub, release: str) -> dict[str, dict]:
+    """{data set: {"n_events", "exposure": {...}}} from the release's ``datasets`` entry (the
+    table written with the events, so it always matches them)."""
+    table = sub(release=release)["datasets"].read()
+    out = {}
+    for row in table.to_dict("records"):
+        name = row.pop("dataset")
+        out[name] = {"n_events": row.get("n_events", 0), "exposure": row}
+    return out
+
+
 def _exposure_of(datasets: dict[str, dict], names=None) -> tuple[Exposure, dict]:
     """Sum the live time of the data sets (same area and zenith band expected)."""
     chosen = [d for n, d in datasets.items() if names is None or n in names]
@@ -202,8 +213,9 @@ class KascadeSample:
             cum = np.concatenate([[0.0], np.cumsum(total)])
             at = np.interp(target, e, cum)
             return np.diff(at) * scale
+        model = str(self.generator.get("flux_model", "H3a")).split()[-1]  # "HillasGaisser2012 H3a"
         return thrown_per_bin_from_model(self.n_thrown, self.energy_min_eV, self.energy_max_eV, target,
-                                         self.generator.get("flux_model", "H3a")) * scale
+                                         model) * scale
 
 
 def _kascade_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -250,7 +262,18 @@ def _kascade_plan(release: str | None):
     return sub, releases, measured, simulation, simulation == measured
 
 
-def kascade_measured(release: str | None = None, ledger: InputLedger | None = None) -> KascadeSample:
+def _largest_dataset(datasets: dict[str, dict], wanted: str | None) -> str:
+    if wanted:
+        if wanted not in datasets:
+            raise ParameterError(f"data set {wanted!r} is not in the release (known: {', '.join(sorted(datasets))})")
+        return wanted
+    if not datasets:
+        raise ParameterError("the release lists no data sets")
+    return max(sorted(datasets), key=lambda n: int(datasets[n].get("n_events", 0)))
+
+
+def kascade_measured(release: str | None = None, ledger: InputLedger | None = None,
+                     dataset: str | None = None) -> KascadeSample:
     """The measured KASCADE events of a release (the newest measured one by default).
 
     When the lab has no separate simulation release, the chosen release's events with an
@@ -259,8 +282,13 @@ def kascade_measured(release: str | None = None, ledger: InputLedger | None = No
     an event.
     """
     sub, releases, rel, _sim, split = _kascade_plan(release)
+    datasets = _datasets(sub, rel)
+    # one data set: the releases' data sets are separate samples, each with its own exposure
+    name = _largest_dataset(datasets, dataset)
     df = sub(release=rel)["events"].read()
-    exposure, _ = _exposure_of(releases[rel].get("datasets", {}))
+    if "dataset" in df:
+        df = df[df["dataset"] == name]
+    exposure, _ = _exposure_of(datasets, [name])
     if split:
         df = df[_uuid_half(df["uuid"].astype(str)) == 1]
         exposure = Exposure(exposure.area_m2, exposure.live_time_s * 0.5, exposure.zenith_min_deg,
@@ -268,7 +296,7 @@ def kascade_measured(release: str | None = None, ledger: InputLedger | None = No
     ev = _kascade_frame(df)
     ev = ev.drop(columns=[c for c in ev.columns if c.startswith("true_")])  # measured data carry no truth
     if ledger is not None:
-        ledger.record("kascade_measured", catalog_entry="kcdc.events", release=rel,
+        ledger.record("kascade_measured", catalog_entry="kcdc.events", release=rel, dataset=name,
                       files=_release_files(data_root(), "kascade", rel, "events"), uuids=ev["uuid"],
                       split="odd last UUID digit" if split else None)
     return KascadeSample(rel, ev, exposure)
@@ -279,11 +307,10 @@ def kascade_simulation(release: str | None = None, ledger: InputLedger | None = 
     efficiency): the newest simulation release, or the even-UUID half of the measured
     release ``release`` when there is no separate simulation (see :func:`kascade_measured`)."""
     sub, releases, _measured, rel, split = _kascade_plan(release)
-    summary = releases[rel]
     df = sub(release=rel)["events"].read()
     if "true_energy_eV" not in df or df["true_energy_eV"].isna().all():
         raise ParameterError(f"KASCADE release {rel!r} has no simulation truth (true_energy_eV)")
-    datasets = summary.get("datasets", {})
+    datasets = _datasets(sub, rel)
     exposure, exp0 = _exposure_of(datasets)
     generator = dict(exp0)
     generator["thrown_events"] = sum(int((d.get("exposure") or {}).get("thrown_events", 0))
@@ -435,7 +462,8 @@ def iact_is_gamma(ds) -> np.ndarray:
         return v
     if v.dtype.kind in "iu":
         return v == 1  # CORSIKA id 1 = gamma
-    return np.char.lower(v.astype(str)) == "gamma"
+    # numpy 2 StringDType (xarray/zarr 3 strings) does not cast to "<U": go through objects
+    return np.array([str(x).lower() in ("gamma", "photon") for x in v.astype(object)], dtype=bool)
 
 
 def iact_images(release: str | None = None, max_events: int | None = None, seed: int = 0,
@@ -451,8 +479,8 @@ def iact_images(release: str | None = None, max_events: int | None = None, seed:
     image = _pick(sub, ("image_pe", "image", "images", "pe", "charge_pe"), "image variable")
     energy = _pick(sub, ("true_energy_eV", "energy_eV", "true_energy"), "true energy")
     uuid_var = next((sub[n] for n in ("uuid", "event_uuid") if n in sub.variables), None)
-    uuids = np.asarray(uuid_var.values).astype(str) if uuid_var is not None else np.array(
-        [f"{rel}:{i}" for i in idx])
+    uuids = (np.array([str(x) for x in np.asarray(uuid_var.values).astype(object)], dtype=object)
+             if uuid_var is not None else np.array([f"{rel}:{i}" for i in idx], dtype=object))
     out = IactImages(rel, np.asarray(image.transpose("event", ...).values, dtype=np.float32),
                      iact_is_gamma(sub), np.asarray(energy.values, dtype=np.float64), uuids, ds)
     if ledger is not None:

@@ -94,13 +94,14 @@ def _plain(v):
 
 
 def fit_knee(expected_counts, observed: ArrayLike, start: dict | None = None,
-             limits: dict | None = None) -> KneeFit:
+             limits: dict | None = None, fixed: tuple[str, ...] = ()) -> KneeFit:
     """Poisson maximum-likelihood fit of a knee model (Cash statistic, iminuit MIGRAD+HESSE).
 
     ``expected_counts(lg_norm, lg_knee_eV, gamma1, gamma2)`` returns the model's expected
     counts in the same bins as ``observed`` (forward folding puts the detector response
     into that function). The statistic reported is the Poisson deviance, which is
-    chi-square distributed for enough counts per bin.
+    chi-square distributed for enough counts per bin. ``fixed`` names parameters kept at
+    their start value (a plain power law: fix ``lg_knee_eV`` above the range and ``gamma2``).
     """
     from iminuit import Minuit
 
@@ -116,18 +117,20 @@ def fit_knee(expected_counts, observed: ArrayLike, start: dict | None = None,
     p0.update(start or {})
     m = Minuit(deviance, **p0)
     m.errordef = Minuit.LIKELIHOOD * 2  # deviance = 2 * negative log-likelihood
-    lim = {"lg_knee_eV": (14.5, 17.5), "gamma1": (1.5, 4.5), "gamma2": (1.5, 5.5)}
+    lim = {"lg_norm": (p0["lg_norm"] - 6.0, p0["lg_norm"] + 6.0), "lg_knee_eV": (14.5, 17.5),
+           "gamma1": (1.5, 4.5), "gamma2": (1.5, 5.5)}
     lim.update(limits or {})
     for name, bounds in lim.items():
         m.limits[name] = bounds
     # the norm is degenerate with the knee for a first pass: scan it alone first
     m.fixed["lg_knee_eV"] = m.fixed["gamma1"] = m.fixed["gamma2"] = True
     m.migrad()
-    m.fixed["lg_knee_eV"] = m.fixed["gamma1"] = m.fixed["gamma2"] = False
+    for name in ("lg_knee_eV", "gamma1", "gamma2"):
+        m.fixed[name] = name in fixed
     m.migrad(ncall=20000)
     m.hesse()
     units = {"lg_norm": "lg(eV^-1 m^-2 s^-1 sr^-1)", "lg_knee_eV": "lg(E/eV)", "gamma1": "", "gamma2": ""}
     pars = {k: FitParameter(float(m.values[k]), float(m.errors[k]), units[k]) for k in units}
     nonzero = int(np.count_nonzero(n >= 0))
-    return KneeFit(**pars, statistic=float(m.fval), ndof=nonzero - 4, valid=bool(m.valid),
+    return KneeFit(**pars, statistic=float(m.fval), ndof=nonzero - 4 + len(fixed), valid=bool(m.valid),
                    covariance=np.array(m.covariance))

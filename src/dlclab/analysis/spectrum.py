@@ -105,9 +105,12 @@ class SpectrumResult:
 
 
 def forward_fold(observed: ArrayLike, response: Response, live_time_s: float,
-                 fit_range: tuple[float, float] | None = None) -> tuple[KneeFit, NDArray[np.float64]]:
+                 fit_range: tuple[float, float] | None = None,
+                 power_law: bool = False) -> tuple[KneeFit, NDArray[np.float64]]:
     """Fit the knee model to observed reco counts; returns the fit and the flux points
-    (eV^-1 m^-2 s^-1 sr^-1) at the reco bin centres, corrected by observed/expected."""
+    (eV^-1 m^-2 s^-1 sr^-1) at the reco bin centres, corrected by observed/expected.
+    ``power_law=True`` fits a single power law (the break fixed above 10^19 eV), for
+    samples too small to locate a break."""
     n = np.asarray(observed, dtype=np.float64)
     centres = 0.5 * (response.lg_reco_edges[1:] + response.lg_reco_edges[:-1])
     use = np.ones_like(n, dtype=bool)
@@ -121,7 +124,11 @@ def forward_fold(observed: ArrayLike, response: Response, live_time_s: float,
     # a first guess of the norm from the counts so MIGRAD starts in the right decade
     ref = expected_counts(response, live_time_s, lambda e: broken_power_law(e, -24.0, 15.6, 2.7, 3.1))
     start_norm = -24.0 + np.log10(max(n[use].sum(), 1.0) / max(ref[use].sum(), 1e-300))
-    fit = fit_knee(mu, n[use], start={"lg_norm": float(start_norm)})
+    if power_law:
+        fit = fit_knee(mu, n[use], start={"lg_norm": float(start_norm), "lg_knee_eV": 19.0, "gamma2": 3.0},
+                       limits={"lg_knee_eV": (14.5, 19.5)}, fixed=("lg_knee_eV", "gamma2"))
+    else:
+        fit = fit_knee(mu, n[use], start={"lg_norm": float(start_norm)})
     mu_all = expected_counts(response, live_time_s, fit.flux)
     flux_points = np.where(mu_all > 0, n / np.where(mu_all > 0, mu_all, 1.0), np.nan) * fit.flux(10.0 ** centres)
     return fit, flux_points
@@ -159,7 +166,8 @@ def flux_table(observed: ArrayLike, response: Response, live_time_s: float, fit:
     })
     e_GeV = table["energy_eV"] / 1e9
     table["e2.6_flux_GeV1.6_per_m2_s_sr"] = flux * e_GeV ** 2.6
-    table = table[table["counts"] >= min_counts].reset_index(drop=True)
+    # bins with counts but no predicted events (outside the simulated response) carry no flux
+    table = table[(table["counts"] >= min_counts) & (table["expected_counts"] > 0)].reset_index(drop=True)
     return table
 
 
@@ -217,3 +225,47 @@ def response_from_thrown_counts(thrown_per_bin: ArrayLike, lg_true_selected: Arr
             cdf = norm.cdf(re, loc=centre + mu, scale=sigma)
             matrix[:, i] = eff * np.diff(cdf)
     return Response(te, re, matrix, thrown, float(thrown_aperture_m2_sr))
+
+
+def parametric_response(thrown_per_bin: ArrayLike, lg_true_selected: ArrayLike, lg_reco_selected: ArrayLike,
+                        lg_true_edges: ArrayLike, lg_reco_edges: ArrayLike,
+                        thrown_aperture_m2_sr: float) -> tuple[Response, dict]:
+    """A smooth response for small simulations: the efficiency as a logistic function of
+    lg E_true (binomial maximum likelihood on thrown/selected per true bin) times a
+    Gaussian migration in lg E with the simulation's mean bias and spread.
+
+    Returns the response and its parameters (``eff_max``, ``lg_e50``, ``width``,
+    ``bias_lg``, ``sigma_lg``).
+    """
+    from iminuit import Minuit
+    from scipy.special import expit
+    from scipy.stats import norm
+
+    te = np.asarray(lg_true_edges, dtype=np.float64)
+    re = np.asarray(lg_reco_edges, dtype=np.float64)
+    thrown = np.asarray(thrown_per_bin, dtype=np.float64)
+    lt = np.asarray(lg_true_selected, dtype=np.float64)
+    lr = np.asarray(lg_reco_selected, dtype=np.float64)
+    if len(lt) < 10:
+        raise ParameterError(f"a parametric response needs at least 10 selected simulated showers, got {len(lt)}")
+    k = np.histogram(lt, bins=te)[0].astype(np.float64)
+    centre = 0.5 * (te[1:] + te[:-1])
+
+    def nll(eff_max, lg_e50, width):
+        p = np.clip(eff_max * expit((centre - lg_e50) / width), 1e-12, 1 - 1e-12)
+        return float(-np.sum(k * np.log(p) + (thrown - k) * np.log1p(-p)))
+
+    m = Minuit(nll, eff_max=min(0.9, max(k.max() / thrown.max(), 0.1)), lg_e50=float(np.median(lt)), width=0.2)
+    m.errordef = Minuit.LIKELIHOOD
+    m.limits["eff_max"] = (1e-3, 1.0)
+    m.limits["lg_e50"] = (te[0] - 1, te[-1] + 1)
+    m.limits["width"] = (0.02, 2.0)
+    m.migrad()
+    delta = lr - lt
+    bias, sigma = float(np.mean(delta)), float(max(np.std(delta), 1e-3))
+    eff = m.values["eff_max"] * expit((centre - m.values["lg_e50"]) / m.values["width"])
+    cdf = norm.cdf(re[:, None], loc=centre[None, :] + bias, scale=sigma)
+    matrix = eff[None, :] * np.diff(cdf, axis=0)
+    params = {"eff_max": float(m.values["eff_max"]), "lg_e50": float(m.values["lg_e50"]),
+              "width": float(m.values["width"]), "bias_lg": bias, "sigma_lg": sigma}
+    return Response(te, re, matrix, thrown, float(thrown_aperture_m2_sr)), params
