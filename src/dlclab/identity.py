@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -39,6 +40,34 @@ def _digests(prefix: bytes, runs: list[int], events: list[int]) -> bytes:
     return b"".join([sha1(prefix + b"%d/%d" % (r, e)).digest()[:16] for r, e in zip(runs, events)])
 
 
+def start_event_uuid_strings(experiment: str, runs: ArrayLike, events: ArrayLike,
+                             workers: int = 1) -> Callable[[], NDArray[np.uint8]]:
+    """Start :func:`event_uuid_strings` and return a function that delivers its result.
+
+    With ``workers > 1`` (and enough events) the hashing runs in that many forked
+    processes while the caller goes on with other work; the returned function waits.
+    """
+    prefix = EVENT_NAMESPACE.bytes + f"{experiment.upper()}/".encode()
+    runs_a = np.asarray(runs, dtype=np.int64)
+    events_a = np.asarray(events, dtype=np.int64)
+    if workers > 1 and len(runs_a) >= 200_000:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        bounds = np.linspace(0, len(runs_a), workers + 1).astype(int)
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        parts = [pool.submit(_digests, prefix, runs_a[lo:hi].tolist(), events_a[lo:hi].tolist())
+                 for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+        def collect() -> NDArray[np.uint8]:
+            try:
+                return _format(b"".join(p.result() for p in parts))
+            finally:
+                pool.shutdown()
+        return collect
+    return lambda: _format(_digests(prefix, runs_a.tolist(), events_a.tolist()))
+
+
 def event_uuid_strings(experiment: str, runs: ArrayLike, events: ArrayLike,
                        workers: int = 1) -> NDArray[np.uint8]:
     """The canonical 36-character UUID strings of many events, as an ``(n, 36)`` uint8
@@ -49,20 +78,11 @@ def event_uuid_strings(experiment: str, runs: ArrayLike, events: ArrayLike,
     Use :func:`uuid_ascii_to_arrow` to get a string column from the result.
     ``workers > 1`` hashes in that many forked processes (worth it above ~1e6 events).
     """
-    prefix = EVENT_NAMESPACE.bytes + f"{experiment.upper()}/".encode()
-    runs_a = np.asarray(runs, dtype=np.int64)
-    events_a = np.asarray(events, dtype=np.int64)
-    if workers > 1 and len(runs_a) >= 200_000:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    return start_event_uuid_strings(experiment, runs, events, workers)()
 
-        bounds = np.linspace(0, len(runs_a), workers + 1).astype(int)
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            parts = [pool.submit(_digests, prefix, runs_a[lo:hi].tolist(), events_a[lo:hi].tolist())
-                     for lo, hi in zip(bounds[:-1], bounds[1:])]
-            digests = b"".join(p.result() for p in parts)
-    else:
-        digests = _digests(prefix, runs_a.tolist(), events_a.tolist())
+
+def _format(digests: bytes) -> NDArray[np.uint8]:
+    """16-byte SHA-1 prefixes -> canonical v5 UUID text rows."""
     raw = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 16).copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50  # version 5
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant

@@ -107,3 +107,12 @@ def test_per_station_arrays_follow_the_shower(array_sim):
         d = np.hypot(g.x_m[sid - 1] - array_sim.truth.Xc_true[i], g.y_m[sid - 1] - array_sim.truth.Yc_true[i])
         hits += np.argmax(ak.to_numpy(ev.EDeposit)) in np.argsort(d)[:4]
     assert hits > 0.7 * len(big)
+
+
+def test_parallel_uuid_hashing_matches_the_scalar_function():
+    runs = np.arange(250_000) % 6541 + 877
+    evs = np.arange(250_000) + 1
+    rows = uuid_ascii_to_arrow(event_uuid_strings("KASCADE", runs, evs, workers=2)).to_pylist()
+    assert len(set(rows)) == len(rows)
+    for i in (0, 124_999, 125_000, 249_999):  # both halves and the seam
+        assert rows[i] == str(event_uuid("KASCADE", int(runs[i]), int(evs[i])))

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from dlclab.identity import event_uuid, event_uuid_strings, uuid_ascii_to_arrow
+from dlclab.identity import event_uuid, start_event_uuid_strings, uuid_ascii_to_arrow
 from dlclab.simulate import kascade_physics as phys
 from dlclab.simulate.primaries import SPECIES, PrimaryFlux
 from dlclab.simulate.runs import kascade_runs, place_times
@@ -405,12 +405,9 @@ def _assemble(rec: dict[str, NDArray], exposure: Exposure, cfg: KascadeConfig,
     csum = np.cumsum(gaps)
     base = np.maximum.accumulate(np.where(first_of_run, csum - gaps, 0))
     ev = np.minimum(csum - base, 4_100_000).astype(np.int32)
+    # UUIDs are hashed in two background processes while the other components are built
+    uuid_rows = start_event_uuid_strings(EXPERIMENT, run_no, ev, workers=2)
     temp, pres = _weather(placed.unix_s, placed.period, len(runs), rng)
-    uuids = uuid_ascii_to_arrow(event_uuid_strings(EXPERIMENT, run_no, ev, workers=2))
-    general = pd.DataFrame({
-        "T": temp, "P": pres, "Gt": placed.unix_s, "Mt": placed.ns, "R": run_no, "Ev": ev,
-        "UUID": pd.Series(uuids, dtype=pd.StringDtype("pyarrow")),
-    }, copy=False)
 
     # --- GRANDE: showers large enough, Ze <= 40 deg; NaN where not reconstructed
     nch_true = ne_true + nmu_true
@@ -439,6 +436,10 @@ def _assemble(rec: dict[str, NDArray], exposure: Exposure, cfg: KascadeConfig,
     ehad = rng.gamma(np.maximum(nhad, 1e-300), mean_hadron_eV) * (nhad > 0)
     calorimeter = pd.DataFrame({"Nhad": nhad, "Ehad": ehad}, copy=False)
 
+    general = pd.DataFrame({
+        "T": temp, "P": pres, "Gt": placed.unix_s, "Mt": placed.ns, "R": run_no, "Ev": ev,
+        "UUID": pd.Series(uuid_ascii_to_arrow(uuid_rows()), dtype=pd.StringDtype("pyarrow")),
+    }, copy=False)
     truth = pd.DataFrame({
         "E_true": 10.0 ** rec["lg_e"], "Ze_true": rec["zenith"], "Az_true": rec["azimuth"],
         "Xc_true": rec["xc"], "Yc_true": rec["yc"], "Ne_true": ne_true, "Nmu_true": nmu_true,
