@@ -1,4 +1,4 @@
-"""``dlclab simulate taiga`` as mounted by the simulate command (register(subparsers))."""
+"""``dlclab simulate taiga``: the module's register(subparsers), mounted by ``dlclab simulate``."""
 from __future__ import annotations
 
 import argparse
@@ -16,9 +16,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def test_cli_writes_the_requested_facility(tmp_path, capsys):
-    args = _parser().parse_args(["taiga", "--facility", "tunka133", "--events", "400", "--clusters", "1-2",
-                                 "--nights", "1", "--seed", "3", "--out", str(tmp_path), "--no-progress"])
-    assert args.func(args) == 0
+    from dlclab.cli import main
+
+    rc = main(["simulate", "taiga", "--facility", "tunka133", "--events", "400", "--clusters", "1-2",
+               "--nights", "1", "--seed", "3", "--out", str(tmp_path), "--no-progress"])
+    assert rc == 0
     printed = capsys.readouterr().out
     facilities = sorted(p.name for p in (tmp_path / "raw" / "taiga").iterdir())
     assert facilities == ["tunka133"]
