@@ -154,3 +154,11 @@ def test_exposure_is_recorded_and_consistent(big_sim):
     assert e.acceptance_m2_sr == pytest.approx(40000 * math.pi * 0.75)
     info = big_sim.to_export().info
     assert info.simulation and info.exposure["live_time_s"] == e.live_time_s
+
+
+def test_primary_ids_are_corsika_ids_matching_the_mass(big_sim):
+    t = big_sim.truth
+    pairs = set(zip(t.PrimaryId.tolist(), t.A.tolist()))
+    assert pairs == {(14, 1), (402, 4), (1206, 12), (2814, 28), (5626, 56)}
+    shares = t.A.value_counts(normalize=True)
+    assert shares[1] > shares[56] > 0.02  # H3a composition near the threshold

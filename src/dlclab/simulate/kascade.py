@@ -180,6 +180,10 @@ class _SpeciesEnergySampler:
         self.mass = np.array([SPECIES[int(i)][1] for i in self.ids], dtype=np.float64)
         self.lg_mass = np.log10(self.mass)
         self.inv_mass_02 = self.mass ** -0.2
+        # CORSIKA particle ids, 100 A + Z (14 for protons): crflux names its iron group
+        # 5426, CORSIKA's 56Fe is 5626
+        a_z = [SPECIES[int(i)][1:] for i in self.ids]
+        self.corsika_ids = np.array([14 if a == 1 else 100 * a + z for a, z in a_z], dtype=np.int32)
         totals, tables, scales = [], [], []
         for cid in self.ids:
             integrand = flux.flux_per_eV(10.0 ** lg, int(cid)) * 10.0 ** lg * np.log(10.0)
@@ -444,7 +448,7 @@ def _assemble(rec: dict[str, NDArray], exposure: Exposure, cfg: KascadeConfig,
         "E_true": 10.0 ** rec["lg_e"], "Ze_true": rec["zenith"], "Az_true": rec["azimuth"],
         "Xc_true": rec["xc"], "Yc_true": rec["yc"], "Ne_true": ne_true, "Nmu_true": nmu_true,
         "Age_true": rec["age"],
-        "PrimaryId": sampler.ids[rec["species"]].astype(np.int32),
+        "PrimaryId": sampler.corsika_ids[rec["species"]],
         "A": rec["mass"].astype(np.int32),
     }, copy=False)
     return KascadeSimulation(general=general, array=array, grande=grande, calorimeter=calorimeter,
