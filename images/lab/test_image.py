@@ -51,8 +51,19 @@ def canonical(name: str) -> str:
 def installed() -> dict[str, str]:
     from importlib.metadata import distributions
 
-    return {canonical(d.metadata["Name"]): d.version for d in distributions()
-            if canonical(d.metadata["Name"]) not in ("pip", "dlclab")}
+    import sysconfig
+
+    # Only what pip installed into the environment: importing setuptools puts its vendored
+    # packages (setuptools/_vendor/*.dist-info) on sys.path, and they are not installed.
+    site = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    found = {}
+    for dist in distributions(path=site):
+        name = dist.metadata["Name"]
+        if name is None:  # a half-removed package (pip uninstalling right now)
+            continue
+        if canonical(name) not in ("pip", "dlclab"):
+            found[canonical(name)] = dist.version
+    return found
 
 
 def test_installed_packages_are_exactly_the_lock():
