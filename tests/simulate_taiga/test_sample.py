@@ -159,6 +159,10 @@ def test_truth_and_exposure_sidecars(taiga_raw):
     rate = PrimaryFlux(e["energy_min_eV"], e["energy_max_eV"]).integral_rate_per_m2_s_sr()
     expected_n = rate * e["area_m2"] * e["projected_solid_angle_sr"] * e["total_live_time_s"]
     assert abs(expected_n - e["n_thrown"]) < 1e-6 * e["n_thrown"]
+    table = e["effective_area"]
+    assert sum(table["n_thrown"]) == e["n_thrown"]
+    area = np.array([a if a is not None else np.nan for a in table["effective_area_m2"]])
+    assert np.nanmax(area) <= e["area_m2"] and area[0] < np.nanmax(area)   # rises from threshold
     iact = json.loads((_nights(taiga_raw, "taiga_iact")[0] / "exposure.json").read_text())
     assert iact["gamma"]["area_m2"] > 0 and iact["proton"]["solid_angle_sr"] > 0
 

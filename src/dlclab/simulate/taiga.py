@@ -156,6 +156,24 @@ def _night_exposure(showers: eas.Showers, k: int, facility: str, extra: dict) ->
     return exp
 
 
+def effective_area_table(showers: eas.Showers, recorded: np.ndarray, area_m2: float,
+                         bins_per_decade: int = 4) -> dict:
+    """Trigger effective area of this data set in bins of lg E (all nights together):
+    thrown disc x recorded / thrown, with the counts, so that its error is known."""
+    lg_e = np.log10(showers.energy_eV)
+    lo = np.floor(lg_e.min() * bins_per_decade) / bins_per_decade if len(lg_e) else 15.0
+    hi = np.ceil(lg_e.max() * bins_per_decade) / bins_per_decade if len(lg_e) else 15.0
+    edges = np.round(np.arange(lo, hi + 0.5 / bins_per_decade, 1.0 / bins_per_decade), 6)
+    if len(edges) < 2:
+        edges = np.array([lo, lo + 1.0 / bins_per_decade])
+    thrown = np.histogram(lg_e, edges)[0]
+    kept = np.histogram(lg_e[recorded], edges)[0]
+    area = np.where(thrown > 0, area_m2 * kept / np.maximum(thrown, 1), np.nan)
+    return {"lg_energy_eV_edges": edges.tolist(), "n_thrown": thrown.tolist(), "n_recorded": kept.tolist(),
+            "effective_area_m2": [None if np.isnan(a) else float(a) for a in area],
+            "note": "trigger of at least one simulated cluster, any core position on the disc"}
+
+
 def simulate_tunka_array(out_dir: Path, *, n_showers: int, seed: int = 1,
                          clusters: list[int] | None = None, n_nights: int | None = None,
                          first_night: dt.date = dt.date(2013, 1, 5),
@@ -228,6 +246,7 @@ def simulate_tunka_array(out_dir: Path, *, n_showers: int, seed: int = 1,
     seen_by_t133 = np.bincount(hits.shower, minlength=len(showers)) > 0
     hi_e = showers.energy_eV >= 1e16
     eff_area = float(np.pi * throw_radius_m ** 2 * seen_by_t133[hi_e].mean()) if hi_e.any() else None
+    area_table = effective_area_table(showers, seen_by_t133, np.pi * throw_radius_m ** 2)
     for k, night in enumerate(nights):
         in_night = showers.night[hits.shower] == k
         for facility in (f for f in facilities if f != "tunka_grande"):
@@ -256,6 +275,7 @@ def simulate_tunka_array(out_dir: Path, *, n_showers: int, seed: int = 1,
             extra = {"clusters": clusters} if facility != "tunka_grande" else {"stations": stations}
             if facility == "tunka133":
                 extra["effective_area_m2_above_1e16_eV"] = eff_area
+                extra["effective_area"] = area_table
             files += _write_truth(_night_dir(out_dir, facility, night), facility, night_truth,
                                   _night_exposure(showers, k, facility, extra))
     return {"files": files, "events": events, "showers": len(showers),
