@@ -26,10 +26,11 @@ def browser_page(tmp_path, request):
         try:
             yield page
         finally:
+            # the last page, always (on failure it shows what went wrong)
             report = getattr(request.node, "rep_call", None)
-            if report is None or report.failed:
-                ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+            outcome = "failed" if report is None or report.failed else "passed"
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{outcome}.png"))
             context.close()
 
 

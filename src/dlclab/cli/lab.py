@@ -26,6 +26,12 @@ def register(subparsers) -> None:
     p.add_argument("--state-dir", type=Path, help="hub state directory (see above)")
     p.add_argument("--port", type=int, default=8000, help="public port (default 8000)")
     p.add_argument("--ip", default="127.0.0.1", help="public address (default 127.0.0.1)")
+    internal = p.add_argument_group("internal ports (change them to run two labs on one machine)")
+    internal.add_argument("--hub-port", type=int, default=8081, help="hub API (default 8081)")
+    internal.add_argument("--proxy-api-port", type=int, default=8001, help="proxy API (8001)")
+    internal.add_argument("--gateway-port", type=int, default=8788, help="dask-gateway HTTP (8788)")
+    internal.add_argument("--scheduler-port", type=int, default=8786,
+                          help="dask-gateway scheduler traffic (8786)")
     p.add_argument("--demo", action="store_true", help="create demo users (and demo course)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
     p.set_defaults(func=run)
@@ -35,7 +41,10 @@ def run(args: argparse.Namespace) -> int:
     from dlclab.hub.runner import LabRunner
     from dlclab.hub.settings import LabSettings
 
-    settings = LabSettings(port=args.port, ip=args.ip, log_level=args.log_level)
+    settings = LabSettings(port=args.port, ip=args.ip, log_level=args.log_level,
+                           hub_port=args.hub_port, proxy_api_port=args.proxy_api_port,
+                           gateway_port=args.gateway_port,
+                           gateway_scheduler_port=args.scheduler_port)
     if args.data_root:
         settings.data_root = args.data_root.resolve()
     if args.state_dir:

@@ -11,6 +11,7 @@ list and stop the user's clusters through the gateway's API, and deletes it.
 """
 from __future__ import annotations
 
+import json
 import logging
 
 from dlclab.hub import unix
@@ -64,8 +65,6 @@ async def stop_user_clusters(user, gateway_url: str) -> list[str]:
         resp = await client.fetch(
             HTTPRequest(f"{gateway_url}/api/v1/clusters/", headers=headers, request_timeout=20)
         )
-        import json
-
         for name in json.loads(resp.body):
             await client.fetch(
                 HTTPRequest(
