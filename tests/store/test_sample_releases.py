@@ -138,3 +138,27 @@ def test_kascade_values_come_from_the_exports(sample_data_root):
     counts = stations.groupby("uuid").size()
     wa = events.set_index("uuid")
     assert (wa.loc[counts.index, "n_stations"].to_numpy() == counts.to_numpy()).all()
+
+
+def test_collaboration_data_are_listed_for_restriction(sample_data_root):
+    from dlclab.store.access import restricted_paths
+
+    layout = DataRoot(sample_data_root)
+    restricted = dict(restricted_paths(sample_data_root))
+    assert restricted[layout.raw_taiga] == "taiga"
+    assert restricted[layout.release_dir("taiga", TAIGA_RELEASE.release)] == "taiga"
+    assert restricted[layout.experiment_dir("taiga")] == "taiga"
+    assert not any("kascade" in p.parts or "kcdc" in p.parts for p in restricted)
+
+
+def test_exposure_reaches_the_datasets_table(sample_data_root):
+    """An absolute flux needs area, live time and zenith range: every data set has them."""
+    for d in DataRoot(sample_data_root).release_dirs():
+        table = pd.read_parquet(d / "datasets.parquet")
+        manifest = Manifest.read(d)
+        assert sorted(table["dataset"]) == sorted(manifest.datasets)
+        assert (table["live_time_s"] > 0).all()
+        sims = table[table["simulation"]]
+        for row in sims.itertuples():
+            exposure = json.loads(row.exposure_json)
+            assert exposure["area_m2"] > 0 and "zenith_max_deg" in exposure

@@ -75,10 +75,19 @@ def _as_manifest(obj: Manifest | dict | str | os.PathLike) -> Manifest:
     return Manifest.read(Path(obj))
 
 
+def _scalars(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if not isinstance(v, (list, dict))}
+
+
 def _release_summary(m: Manifest) -> dict[str, Any]:
+    """What the catalogue says about a release: metadata and each data set's size and
+    exposure (scalars only: the catalogue stays small and quick to load; the full
+    exposure, e.g. thrown spectra, is in the manifest and the ``datasets`` entry)."""
+    datasets = {name: {**_scalars(d), "exposure": _scalars(d.get("exposure") or {})}
+                for name, d in m.datasets.items()}
     return {"version": m.info.version, "kind": m.info.kind, "title": m.info.title,
             "access": m.info.access, "licence": m.info.licence, "doi": m.info.doi,
-            "created": m.created, "datasets": m.datasets}
+            "created": m.created, "datasets": datasets}
 
 
 def _default_release(manifests: list[Manifest]) -> str:

@@ -142,8 +142,8 @@ def write_export(export, release_dir: Path, release: str, *, keep_truth: bool,
         "n_events": int(events.num_rows), "facility": "kascade",
         "with_arrays": stations is not None, "simulation": bool(getattr(info, "simulation", False)),
         "truth": bool(keep_truth and getattr(info, "simulation", False)),
-        "exposure": {k: v for k, v in exposure.items()
-                     if not isinstance(v, (list, dict))} if isinstance(exposure, dict) else {},
+        # the whole exposure, thrown spectrum per species included (exact efficiencies)
+        "exposure": dict(exposure) if isinstance(exposure, dict) else {},
     }
     if n_stations is not None:
         entry["n_station_rows"] = int(n_stations)
@@ -164,13 +164,22 @@ def ensure_stations_table(release_dir: Path, release: str) -> None:
 
 
 def datasets_table(datasets: dict[str, dict[str, Any]]) -> pa.Table:
-    """The ``datasets.parquet`` table: one row per data set, exposure flattened."""
+    """The ``datasets.parquet`` table: one row per data set, the exposure's scalar values
+    as columns (their keys carry the units: ``area_m2``, ``live_time_s``) and the whole
+    exposure, nested values included, as JSON in ``exposure_json``."""
+    import json
+
+    from dlclab.store.manifest import plain
+
     rows = []
     for name, entry in sorted(datasets.items()):
+        exposure = plain(entry.get("exposure") or {})
         row = {"dataset": name, "n_events": entry.get("n_events"),
                "facility": entry.get("facility"), "simulation": entry.get("simulation", False)}
-        for key, value in (entry.get("exposure") or {}).items():
+        for key, value in exposure.items():
             if isinstance(value, (int, float, str, bool)) or value is None:
-                row[key] = value  # exposure keys carry their units (area_m2, live_time_s)
+                row[key] = value
+        row["exposure_json"] = json.dumps(exposure, sort_keys=True)
         rows.append(row)
-    return pa.Table.from_pylist(rows)
+    keys = list(dict.fromkeys(k for row in rows for k in row))  # data sets differ in keys
+    return pa.table({k: [row.get(k) for row in rows] for k in keys})
