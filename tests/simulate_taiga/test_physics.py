@@ -69,6 +69,30 @@ def test_tunka133_pulse_charges_follow_the_ldf_of_the_true_shower(taiga_raw):
     assert np.all(np.diff(medians) > 0)
 
 
+def test_tunka133_pulse_times_follow_the_shower_front(taiga_raw):
+    """Peak times in the traces, relative within a record, against the true front."""
+    residuals = []
+    for night in sorted((taiga_raw / "tunka133").iterdir()):
+        truth = pd.read_parquet(night / "truth.parquet").set_index("event_number")
+        for path in sorted(night.glob("t133_c*.001")):
+            data = read_file(path)
+            cluster = int(path.name[6:8])
+            anode = data.fadc[:, 0:28:4, :].astype(np.float64)
+            amp = anode.max(axis=2) - np.median(anode[:, :, :300], axis=2)
+            t_peak = anode.argmax(axis=2) * taiga_tunka133.SAMPLE_NS
+            t = truth.loc[data.events["event_number"]]
+            showers = _two_showers(t["energy_eV"], t["zenith_deg"], t["azimuth_deg"])
+            showers.core_x_m, showers.core_y_m = t["core_x_m"].to_numpy(), t["core_y_m"].to_numpy()
+            _, delay = eas.shower_geometry(showers, layout.tunka133_detector_positions()[cluster - 1])
+            good = (amp > 100) & (amp < 1900)
+            for k in np.flatnonzero(good.sum(axis=1) >= 4):
+                d = (t_peak[k] - delay[k])[good[k]]
+                residuals.append(d - d.mean())
+    res = np.concatenate(residuals)
+    assert len(res) > 100
+    assert np.sqrt(np.mean(res ** 2)) < 5.0     # ns: 5 ns sampling, 1 ns jitter
+
+
 def _iact_images(taiga_raw):
     night = sorted((taiga_raw / "taiga_iact").iterdir())[0]
     data = read_file(night / "iact.001")

@@ -428,6 +428,9 @@ def simulate_taiga(out_dir: Path, *, facility: str = "all", events: int = 1000, 
     return summary
 
 
+#: bumped whenever the sample's content changes for the same seed and scale (a model
+#: change): callers that cache the sample can key on it
+SAMPLE_MODEL_VERSION = 2
 #: the sample release: clusters 1-3 (the centre and two neighbours), two nights
 SAMPLE_CLUSTERS = [1, 2, 3]
 SAMPLE_TUNKA_SHOWERS = 1500
