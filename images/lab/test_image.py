@@ -19,6 +19,7 @@ import pytest
 PREFIX = Path(sys.prefix)
 LOCK = Path(os.environ.get("DLCLAB_IMAGE_LOCK", "/opt/dlclab/lab.lock"))
 SHARE = Path(os.environ.get("DLCLAB_SHARE", "/opt/dlclab/share"))
+JUPYTER_ETC = PREFIX / "etc" / "jupyter"
 
 #: What a lab user imports first thing; an import error here is a broken image.
 IMPORTS = ["dlclab", "dlclab.catalog", "dlclab.metadata", "intake", "xarray", "zarr", "pandas",
@@ -145,6 +146,17 @@ def test_shared_libraries_resolve():
                 if name not in OPTIONAL_LIBRARIES and name not in vendored:
                     missing.add(name)
     assert missing == set(), f"libraries not found: {sorted(missing)}"
+
+
+def test_voila_leaves_out_extensions_that_break_dashboards():
+    from traitlets.config.loader import JSONFileConfigLoader
+    from voila.configuration import VoilaConfiguration
+
+    for path in (JUPYTER_ETC / "voila.json",
+                 JUPYTER_ETC / "jupyter_server_config.d" / "dlclab-voila.json"):
+        config = JSONFileConfigLoader(path.name, str(path.parent)).load_config()
+        denied = VoilaConfiguration(config=config).extension_denylist
+        assert {"@jupyter/nbgrader", "@jupyter-notebook/lab-extension"} <= set(denied), path
 
 
 def test_runs_as_jovyan_without_secrets():

@@ -85,6 +85,12 @@ def test_lab_image_installs_exactly_the_lock():
     assert "https://download.pytorch.org/whl/cpu" in text
 
 
+def test_voila_config_is_installed_into_the_venv():
+    copies = [(copy_sources(i), i.arguments.split()[-1])
+              for i in instructions(IMAGES / "lab" / "Dockerfile") if i.keyword == "COPY"]
+    assert (["images/lab/etc-jupyter/"], "/opt/dlclab/venv/etc/jupyter/") in copies
+
+
 def test_runtime_stage_has_the_system_libraries_wheels_link_to():
     final_stage = (IMAGES / "lab" / "Dockerfile").read_text().rsplit("FROM ", 1)[1]
     for package in ("python3", "tini", "libgomp1", "ca-certificates"):
@@ -195,6 +201,8 @@ def image_tests(monkeypatch):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "LOCK", LOCK)
+    # the files the Dockerfile copies into the venv's etc/jupyter
+    monkeypatch.setattr(module, "JUPYTER_ETC", IMAGES / "lab" / "etc-jupyter")
     monkeypatch.setenv("DLCLAB_IMAGE_CATALOG", str(PROJECT / "catalogs" / "dlc.yaml"))
     return module
 
@@ -202,7 +210,8 @@ def image_tests(monkeypatch):
 @pytest.mark.parametrize("check", [
     "test_installed_packages_are_exactly_the_lock", "test_catalogue_opens",
     "test_small_dask_computation", "test_dask_commands_for_gateway_pods",
-    "test_jupyterlab_extensions_present", "test_shared_libraries_resolve"])
+    "test_jupyterlab_extensions_present", "test_shared_libraries_resolve",
+    "test_voila_leaves_out_extensions_that_break_dashboards"])
 def test_in_image_checks_pass_on_the_venv(image_tests, check):
     """The image's own checks, run on the venv built from the same lock (the imports are
     exercised by the rest of the suite; the identity check needs the image's jovyan)."""
