@@ -115,6 +115,10 @@ def _nights_for(live_time_s: float, n_nights: int | None, first: dt.date) -> lis
         nights = eas.tunka_nights(n_nights, first)
         if live_time_s <= sum(n.duration_s for n in nights):
             return nights
+        import warnings
+
+        warnings.warn(f"{live_time_s:.0f} s of live time do not fit in {n_nights} night(s); "
+                      "using as many nights as needed", stacklevel=3)
     k = 1
     while True:
         nights = eas.tunka_nights(k, first)
