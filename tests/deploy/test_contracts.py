@@ -6,7 +6,7 @@ from __future__ import annotations
 from dask_gateway_server.models import User
 
 from tests.deploy.conftest import VALUES_DIR, load_yaml
-from tests.deploy.test_chart import render
+from tests.deploy.test_chart import small  # noqa: F401 (fixture: the rendered chart)
 from tests.deploy.test_gateway_config import cluster_pods, gateway_config
 from tests.deploy.test_hub_config import Group, LabUser, claims, pod_manifest
 from tests.deploy.test_hub_config import hub_app, hub_values  # noqa: F401 (fixtures)
@@ -16,8 +16,8 @@ EVERY_GROUP = ["kascade", "taiga", "students", "instructors",
                "nbgrader-astroparticle-online", "formgrade-astroparticle-online"]
 
 
-def test_every_mounted_claim_is_created_by_our_chart(helm, hub_app, gateway_values):  # noqa: F811
-    created = {name for kind, name in render(helm) if kind == "PersistentVolumeClaim"}
+def test_every_mounted_claim_is_created_by_our_chart(small, hub_app, gateway_values):  # noqa: F811
+    created = {name for kind, name in small if kind == "PersistentVolumeClaim"}
     user = pod_manifest(hub_app, LabUser("everyone", [Group(g) for g in EVERY_GROUP]))
     used = set(claims(user)) - {"claim-everyone"}  # the home claim KubeSpawner creates
     _, worker, _ = cluster_pods(gateway_config(gateway_values),
@@ -27,9 +27,8 @@ def test_every_mounted_claim_is_created_by_our_chart(helm, hub_app, gateway_valu
     assert used and used <= created, sorted(used - created)
 
 
-def test_service_urls_name_existing_services(helm, hub_values):  # noqa: F811
-    rendered = render(helm)
-    das = rendered[("Service", "dlclab-data-aggregation")]
+def test_service_urls_name_existing_services(small, hub_values):  # noqa: F811
+    das = small[("Service", "dlclab-data-aggregation")]
     port = das["spec"]["ports"][0]["port"]
     assert hub_values["hub"]["services"]["data-aggregation"]["url"] == (
         f"http://dlclab-data-aggregation:{port}")

@@ -212,9 +212,15 @@ def image_tests(monkeypatch):
     "test_small_dask_computation", "test_dask_commands_for_gateway_pods",
     "test_jupyterlab_extensions_present", "test_shared_libraries_resolve",
     "test_voila_leaves_out_extensions_that_break_dashboards"])
-def test_in_image_checks_pass_on_the_venv(image_tests, check):
+def test_in_image_checks_pass_on_the_venv(image_tests, check, monkeypatch):
     """The image's own checks, run on the venv built from the same lock (the imports are
     exercised by the rest of the suite; the identity check needs the image's jovyan)."""
+    if check == "test_shared_libraries_resolve":
+        # This host has every system library, so here the check only proves it runs; on
+        # numpy's extensions to stay quick (in the image it covers the whole venv).
+        import numpy
+
+        monkeypatch.setattr(image_tests, "PREFIX", Path(numpy.__file__).parent)
     getattr(image_tests, check)()
 
 
