@@ -105,3 +105,15 @@ def test_network_policies_of_the_hub_side():
     assert {"app.kubernetes.io/name": "dask-gateway",
             "app.kubernetes.io/component": "gateway"} in hub_ingress
     assert values["proxy"]["chp"]["networkPolicy"]["egressAllowRules"]["nonPrivateIPs"] is False
+
+
+def test_site_example_layers_onto_ours():
+    from tests.deploy.conftest import HELM_DIR
+
+    defaults, schema, ours = chart_inputs("jupyterhub")
+    site = load_yaml(HELM_DIR / "examples" / "site-jupyterhub.yaml")
+    merged = merge_values(merge_values(defaults, ours), site)
+    assert schema_errors(merged, schema) == []
+    # the site's env entry joins ours instead of replacing it
+    assert set(merged["hub"]["extraEnv"]) == {"DLCLAB_DASK_GATEWAY_URL", "OAUTH_CLIENT_SECRET"}
+    assert list(secret_values(site)) == []
