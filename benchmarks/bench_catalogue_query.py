@@ -187,17 +187,21 @@ def main() -> None:
     p.add_argument("--files", type=int, default=1_000_000)
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--no-postgres", action="store_true")
+    p.add_argument("--no-sqlite", action="store_true")
     args = p.parse_args()
     print(f"catalogue: {args.files:,} files, {args.files * EVENTS_PER_FILE:,} events summarised "
           f"(energy, zenith per file); {args.queries} queries per workload, 100 rows a page")
     backends: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        print("SQLite:")
-        engine = open_catalogue(url)
-        populate(engine, args.files, np.random.default_rng(1))
-        backends["SQLite"] = measure(engine, workloads(np.random.default_rng(2), args.queries))
-        engine.dispose()
+        if args.no_sqlite:
+            url = None
+        if url:
+            print("SQLite:")
+            engine = open_catalogue(url)
+            populate(engine, args.files, np.random.default_rng(1))
+            backends["SQLite"] = measure(engine, workloads(np.random.default_rng(2), args.queries))
+            engine.dispose()
     if not args.no_postgres:
         name = f"dlclab_bench_{secrets.token_hex(4)}"
         admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from dlclab.errors import ParameterError
@@ -115,12 +115,15 @@ class Visibility:
 
 
 def visibility(session: Session, groups: set[str] | frozenset[str]) -> Visibility:
+    """The storages and releases ``groups`` (and everyone: ``public``) may see; one query."""
     groups = frozenset(groups) | {PUBLIC}
-    storages = session.scalars(select(StorageInstance.id).join(AccessGroup).where(
-        AccessGroup.name.in_(groups)))
-    releases = session.scalars(select(Release.id).join(AccessGroup).where(
-        AccessGroup.name.in_(groups)))
-    return Visibility(frozenset(storages), frozenset(releases), groups)
+    storages = select(literal("s").label("kind"), StorageInstance.id).join(AccessGroup).where(
+        AccessGroup.name.in_(groups))
+    releases = select(literal("r").label("kind"), Release.id).join(AccessGroup).where(
+        AccessGroup.name.in_(groups))
+    rows = session.execute(union_all(storages, releases)).all()
+    return Visibility(frozenset(i for k, i in rows if k == "s"),
+                      frozenset(i for k, i in rows if k == "r"), groups)
 
 
 def file_statement(session: Session, query: FileQuery, seen: Visibility):
@@ -166,13 +169,11 @@ def file_statement(session: Session, query: FileQuery, seen: Visibility):
 def _overlaps(session: Session, start: datetime | None, end: datetime | None):
     """Files whose [start_utc, end_utc] overlaps [start, end] (either bound may be open).
 
-    Raw files last minutes to a night: for them the window becomes an index range on
-    start_utc, widened by the longest such span (one index probe). The few long files
-    (exports spanning years) are looked up on their own and added by id, so the main
-    condition stays a plain conjunction the planner can serve from one index.
+    Raw files last minutes to a night (at most LONG_SPAN_S): for them the window becomes
+    an index range on start_utc, widened by LONG_SPAN_S. The few long files (exports
+    spanning years) are looked up on their own and added by id, so the main condition
+    stays a plain conjunction the planner serves from one index.
     """
-    longest = session.scalar(select(func.max(DataFile.span_s)).where(
-        DataFile.span_s <= LONG_SPAN_S)) or 0.0
     short = [DataFile.span_s <= LONG_SPAN_S]
     long_ = [DataFile.span_s > LONG_SPAN_S]
     for part in (short, long_):
@@ -180,8 +181,8 @@ def _overlaps(session: Session, start: datetime | None, end: datetime | None):
             part.append(DataFile.start_utc <= end)
         if start is not None:
             part.append(DataFile.end_utc >= start)
-    if start is not None and start > datetime.min + timedelta(seconds=longest + 1):
-        short.append(DataFile.start_utc >= start - timedelta(seconds=longest + 1))
+    if start is not None and start > datetime.min + timedelta(seconds=LONG_SPAN_S):
+        short.append(DataFile.start_utc >= start - timedelta(seconds=LONG_SPAN_S))
     long_ids = list(session.scalars(select(DataFile.id).where(*long_)))
     return or_(and_(*short), DataFile.id.in_(long_ids)) if long_ids else and_(*short)
 
