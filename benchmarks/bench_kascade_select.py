@@ -37,7 +37,7 @@ CUTS = {
 }
 BINS = np.linspace(14.0, 18.0, 41)
 #: bump when the store's file layout changes (the cached store is then rebuilt)
-STORE_FORMAT = 3
+STORE_FORMAT = 4
 
 
 def _hist():

@@ -95,6 +95,7 @@ def _has_truth(sources: list[Path], kcdc: bool) -> bool:
     if kcdc:
         from dlclab.formats.kcdc import read_export
 
-        return any(bool(getattr(getattr(read_export(s), "info", None), "simulation", False))
+        return any(bool(getattr(getattr(read_export(s, components=["general"]), "info", None),
+                                "simulation", False))
                    for s in sources)
     return any((p.parent / "truth.parquet").is_file() for p in find_raw_files(sources))
