@@ -162,3 +162,15 @@ def test_primary_ids_are_corsika_ids_matching_the_mass(big_sim):
     assert pairs == {(14, 1), (402, 4), (1206, 12), (2814, 28), (5626, 56)}
     shares = t.A.value_counts(normalize=True)
     assert shares[1] > shares[56] > 0.02  # H3a composition near the threshold
+
+
+def test_fast_throw_path_uses_the_documented_size_formula():
+    """The per-primary line in the throw loop is kascade_physics.mean_lg_ne rearranged."""
+    from dlclab.simulate.kascade import _K_E, _SpeciesEnergySampler
+
+    s = _SpeciesEnergySampler(PrimaryFlux(1e14, 1e18))
+    sp = np.array([0, 1, 2, 3, 4])
+    lg_e = np.array([14.0, 15.0, 16.0, 17.0, 17.5])
+    cos_z = np.cos(np.deg2rad([0.0, 20.0, 40.0, 50.0, 60.0]))
+    fast = s.lg_ne_const[sp] + phys.LG_NE_SLOPE * lg_e - _K_E / cos_z
+    assert np.allclose(fast, phys.mean_lg_ne(lg_e, s.mass[sp], np.rad2deg(np.arccos(cos_z))), atol=1e-12)

@@ -58,6 +58,8 @@ EXPERIMENT = "KASCADE"
 #: are recycled by malloc between chunks; 8x larger ones are returned to the system and
 #: page-faulted back in every chunk, which cost a third of the CPU time.
 CHUNK_THROWN = 32_768
+#: X0 / (Lambda_e ln 10): the zenith attenuation of lg Ne is -_K_E (sec Ze - 1)
+_K_E = phys.VERTICAL_DEPTH_G_CM2 / phys.LAMBDA_E_G_CM2 / phys.LN10
 #: chunks handed to the thread pool at once
 CHUNKS_PER_BATCH = 16
 
@@ -184,6 +186,8 @@ class _SpeciesEnergySampler:
         self.mass = np.array([SPECIES[int(i)][1] for i in self.ids], dtype=np.float64)
         self.lg_mass = np.log10(self.mass)
         self.inv_mass_02 = self.mass ** -0.2
+        self.lg_ne_const = (phys.LG_NE_OFFSET - 9.0 * phys.LG_NE_SLOPE
+                            + (1.0 - phys.LG_NE_SLOPE) * self.lg_mass + _K_E)
         # CORSIKA particle ids, 100 A + Z (14 for protons): crflux names its iron group
         # 5426, CORSIKA's 56Fe is 5626
         a_z = [SPECIES[int(i)][1:] for i in self.ids]
@@ -211,7 +215,8 @@ class _SpeciesEnergySampler:
         frac = np.minimum(x - j, 1.0)
         flat = self.tables.ravel()
         base = species * self.GRID + j
-        lg_e = flat[base] + frac * (flat[base + 1] - flat[base])
+        lo = flat[base]
+        lg_e = lo + frac * (flat[base + 1] - lo)
         return species, lg_e
 
 
@@ -230,11 +235,9 @@ def _throw_chunk(seed: int, chunk: int, n: int, cfg: KascadeConfig,
     species, lg_e = sampler.sample(n, rng)
     c2_min = math.cos(math.radians(cfg.zenith_max_deg)) ** 2
     cos_z = np.sqrt(rng.uniform(c2_min, 1.0, n))
-    # true lg Ne at ground (kascade_physics.mean_lg_ne, written out on per-species tables
-    # because this line runs for every thrown primary)
-    lg_ne = (phys.LG_NE_OFFSET + phys.LG_NE_SLOPE * (lg_e - 9.0)
-             + (1.0 - phys.LG_NE_SLOPE) * sampler.lg_mass[species]
-             - phys.VERTICAL_DEPTH_G_CM2 / phys.LAMBDA_E_G_CM2 / phys.LN10 * (1.0 / cos_z - 1.0))
+    # true lg Ne at ground: kascade_physics.mean_lg_ne, rearranged as
+    # c[species] + b_e lg E - k_e / cos Ze because this line runs for every thrown primary
+    lg_ne = sampler.lg_ne_const[species] + phys.LG_NE_SLOPE * lg_e - _K_E / cos_z
     # kascade_physics.sigma_lg_ne, likewise on a per-species table of A^-0.2
     lg_ne += np.maximum(0.04, (0.20 - 0.03 * (lg_e - 14.0)) * sampler.inv_mass_02[species]) \
         * rng.standard_normal(n)
