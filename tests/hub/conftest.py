@@ -1,6 +1,6 @@
 """One real lab hub for the session: alice (kascade, students), bob (taiga) and carol
-(students), system users created through the REST API, servers of alice and bob
-started. Teardown asserts that nothing is left running."""
+(students), system users created through the REST API, their servers started
+concurrently. Teardown asserts that nothing is left running."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,9 +27,9 @@ def lab_data_root() -> Path:
 def lab_hub(lab_data_root: Path):
     hub = LabHub(users=USERS, data_root=lab_data_root)
     with hub:
-        for name in ("alice", "bob"):  # spawn concurrently, then wait for both
+        for name in USERS:  # spawn concurrently, then wait for all
             hub.admin.start_server(hub.user(name).name)
-        for name in ("alice", "bob"):
+        for name in USERS:
             hub.admin.wait(lambda n=name: hub.admin.server_ready(hub.user(n).name),
                            f"{name}'s server", timeout_s=150)
         yield hub

@@ -10,8 +10,8 @@ from tests.hub_harness import LabHub
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 
 # Short times so the test takes seconds: servers report activity every second, so do
-# busy kernels; the culler stops servers idle for 20 s and looks every 2 s.
-FAST_CULLING = {"culler_timeout_s": 20, "culler_every_s": 2, "activity_interval_s": 1,
+# busy kernels; the culler stops servers idle for 15 s and looks every 2 s.
+FAST_CULLING = {"culler_timeout_s": 15, "culler_every_s": 2, "activity_interval_s": 1,
                 "busy_activity_interval_s": 1.0}
 
 

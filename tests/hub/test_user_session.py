@@ -77,7 +77,7 @@ def test_cluster_options_are_capped(lab_hub: LabHub, alice_kernel):
 
 def test_clusters_stop_when_their_owners_server_stops(lab_hub: LabHub):
     """dask/dask-gateway#260: the spawner's post-stop hook stops the owner's clusters."""
-    lab_hub.start_server("carol")
+    assert lab_hub.admin.server_ready(lab_hub.user("carol").name)  # started by the fixture
     kernel = lab_hub.kernel("carol")
     # shutdown_on_close=False: nothing on the client side stops it, only the hub's hook
     name = kernel.execute("from dask_gateway import Gateway\ngateway = Gateway()\n"
