@@ -92,6 +92,7 @@ def test_jupyterlab_has_the_dask_extension_and_voila(lab_hub: LabHub, alice_kern
     headers = {"Authorization": f"token {lab_hub.token('alice')}"}
     lab = httpx.get(lab_hub.server_url("alice") + "/lab", headers=headers)
     assert lab.status_code == 200 and "dask-labextension" in lab.text
+    assert '"news": {"disabled": true}' in lab.text  # no feed fetched from the internet
     alice_kernel.execute(
         "import nbformat\n"
         "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('print(\"voila \" + str(6 * 7))')])\n"

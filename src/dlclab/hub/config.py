@@ -137,6 +137,9 @@ def configure(c, settings: LabSettings) -> None:
     c.Spawner.args = [
         "--ServerApp.jpserver_extensions=dlclab.hub.busy_activity=True",
         f"--BusyKernelActivity.interval_s={settings.busy_activity_interval_s}",
+        # nothing fetched from the internet at run time: no news feed, no update check
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     if not settings.isolated and running_as_root():
         c.Spawner.args.append("--allow-root")  # shared-user mode started by root (benchmarks)
