@@ -165,3 +165,24 @@ def test_writer_takes_manifest_dicts(sample_data_root, tmp_path):
     for name in ("dlc.yaml", "kcdc.yaml", "taiga.yaml"):
         assert (yaml.safe_load((tmp_path / name).read_text())
                 == yaml.safe_load((sample_data_root / "catalogs" / name).read_text()))
+
+
+@pytest.mark.parametrize(("catalog_dir", "spec", "expected"), [
+    ("file:///srv/dlclab/data/catalogs", "..", "/srv/dlclab/data"),
+    ("/srv/dlclab/data/catalogs", "..", "/srv/dlclab/data"),
+    ("s3://bucket/dlclab/catalogs", "..", "s3://bucket/dlclab"),
+    ("https://data.example.org/dlc/catalogs", "../mirror", "https://data.example.org/dlc/mirror"),
+])
+def test_default_data_root_follows_the_catalogue(catalog_dir, spec, expected):
+    """A generated catalogue finds its data root beside itself, on any filesystem."""
+    from dlclab.catalog.parameters import _resolve_data_root
+
+    assert _resolve_data_root(spec, catalog_dir) == expected
+
+
+def test_missing_catalogue_says_what_to_do(sample_catalog_path, tmp_path):
+    cat = intake.open_catalog(str(sample_catalog_path))
+    with pytest.raises(FileNotFoundError, match="make data"):
+        cat(data_root=str(tmp_path)).kcdc.read()
+    with pytest.raises(ParameterError, match="data_root"):
+        cat(data_root="  ").kcdc

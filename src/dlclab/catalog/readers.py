@@ -34,7 +34,12 @@ class SubCatalogReader(BaseReader):
               storage_options: dict | None = None, **forwarded: Any):
         from intake.readers.entry import Catalog
 
-        cat = Catalog.from_yaml_file(path, **(storage_options or {}))
+        try:
+            cat = Catalog.from_yaml_file(path, **(storage_options or {}))
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"{path}: no such catalogue; build the data root (`make data`, `dlclab sample` or "
+                "`dlclab convert`) or pass data_root=... pointing at one") from None
         explicit = dict(parameters or {})
         check_parameters(cat.user_parameters, explicit, where=f"catalogue {path}")
         for name, value in forwarded.items():
