@@ -35,8 +35,11 @@ def write_crate(run_dir: Path, record: dict) -> Path:
                 props[key] = inp[key]
         parts = []
         for f in inp.get("files", []):
-            fe = crate.add(ContextEntity(crate, f"file://{f['path']}", properties={
-                "@type": "File", "name": Path(f["path"]).name, "sha256": f["sha256"], "contentSize": f["bytes"]}))
+            # input files live outside the run folder: web-based data entities (absolute
+            # file:// URIs, listed in the root's hasPart as RO-Crate requires)
+            fe = crate.add_file(Path(f["path"]).resolve().as_uri(), fetch_remote=False, validate_url=False,
+                                properties={"name": Path(f["path"]).name, "sha256": f["sha256"],
+                                            "contentSize": f["bytes"]})
             parts.append(fe)
         if parts:
             props["hasPart"] = [{"@id": p.id} for p in parts]
