@@ -2,6 +2,7 @@
 JupyterLab, open a notebook, run a cell."""
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.hub_harness import ARTIFACTS, LabHub
@@ -34,6 +35,14 @@ def browser_page(tmp_path, request):
             context.close()
 
 
+def notebook_kernel_connected(hub: LabHub, short: str) -> bool:
+    """A notebook session of the user whose kernel is idle with a websocket connected."""
+    sessions = httpx.get(f"{hub.server_url(short)}/api/sessions",
+                         headers={"Authorization": f"token {hub.token(short)}"}).json()
+    return any(s["path"].endswith(".ipynb") and s["kernel"]["execution_state"] == "idle"
+               and s["kernel"].get("connections", 0) >= 1 for s in sessions)
+
+
 def test_login_open_notebook_run_cell(lab_hub: LabHub, browser_page):
     page = browser_page
     alice = lab_hub.user("alice")
@@ -45,7 +54,9 @@ def test_login_open_notebook_run_cell(lab_hub: LabHub, browser_page):
     page.locator(".jp-LauncherCard[data-category='Notebook']").first.click(timeout=60_000)
     cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
     cell.wait_for(timeout=60_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    # the page's kernel is ready when the server sees it idle with the page connected
+    lab_hub.admin.wait(lambda: notebook_kernel_connected(lab_hub, "alice"),
+                       "the notebook's kernel to be connected", timeout_s=90)
     cell.click()
     page.keyboard.type("print(6 * 7, __import__('getpass').getuser())")
     page.keyboard.press("Shift+Enter")

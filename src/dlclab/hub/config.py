@@ -145,7 +145,7 @@ def configure(c, settings: LabSettings) -> None:
         c.Spawner.args.append("--allow-root")  # shared-user mode started by root (benchmarks)
     c.Spawner.start_timeout = 120
     c.Spawner.http_timeout = 90
-    c.Spawner.pre_spawn_hook = make_pre_spawn_hook(settings.isolated)
+    c.Spawner.pre_spawn_hook = make_pre_spawn_hook(settings.isolated, settings.data_root)
     c.Spawner.post_stop_hook = make_post_stop_hook(
         settings.gateway_url + gateway_config.PREFIX)
 

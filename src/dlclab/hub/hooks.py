@@ -1,8 +1,9 @@
 """Spawner hooks of the lab.
 
-``pre_spawn_hook``: before a server starts, make sure its owner is a system user and
-that the user's Unix lab groups equal its hub groups (the file permissions of the data
-policy then apply to the new processes).
+``pre_spawn_hook``: before a server starts, make sure its owner is a system user, that
+the user's Unix lab groups equal its hub groups (the file permissions of the data policy
+then apply to the new processes), and re-apply the data policy (data published while the
+lab runs is covered before anyone new starts working).
 
 ``post_stop_hook``: when a server stops, stop every dask-gateway cluster of its owner, so
 clusters never outlive the session that started them (dask/dask-gateway#260). The hub
@@ -11,8 +12,10 @@ list and stop the user's clusters through the gateway's API, and deletes it.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from pathlib import Path
 
 from dlclab.hub import unix
 
@@ -36,10 +39,17 @@ def sync_system_user(spawner) -> None:
         spawner.log.info("dlclab: Unix groups of %s: +%s -%s", name, sorted(added), sorted(removed))
 
 
-def make_pre_spawn_hook(isolated: bool):
-    def pre_spawn_hook(spawner) -> None:
-        if isolated:
-            sync_system_user(spawner)
+def make_pre_spawn_hook(isolated: bool, data_root: Path):
+    async def pre_spawn_hook(spawner) -> None:
+        if not isolated:
+            return
+        sync_system_user(spawner)
+        # A release published while the lab runs (`make data`, `dlclab sample`) must not be
+        # readable by everyone until the next restart: re-apply the (idempotent) policy.
+        changes = await asyncio.to_thread(unix.apply_data_policy, data_root)
+        if changes:
+            spawner.log.info("dlclab: data policy re-applied to %s (%d changes)",
+                             data_root, len(changes))
 
     return pre_spawn_hook
 
