@@ -47,8 +47,9 @@ def bench_spectrum_input(n_events: int, workdir: Path) -> None:
                           "core_x_m": a["Xc"], "core_y_m": a["Yc"], "azimuth_deg": a["Az"], "age": a["Age"]})
     store = workdir / "store" / "events"
     store.mkdir(parents=True)
-    for i, part in enumerate(np.array_split(frame, 4)):
-        part.to_parquet(store / f"part-{i}.parquet", index=False, row_group_size=128_000)
+    bounds = np.linspace(0, len(frame), 5).astype(int)
+    for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+        frame.iloc[lo:hi].to_parquet(store / f"part-{i}.parquet", index=False, row_group_size=128_000)
     edges = np.arange(14.0, 18.01, 0.1)
     cols = ["energy_eV", "zenith_deg", "ne", "nmu"]
 

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +28,12 @@ import numpy as np
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "src"))
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from dlclab.metadata.db import open_catalogue  # noqa: E402
 from dlclab.metadata.models import (  # noqa: E402
-    AccessGroup, DataFile, EventSummary, Facility, FileVersion, Release, StorageInstance,
-    ThesaurusTerm)
+    AccessGroup, Facility, Release, StorageInstance, ThesaurusTerm)
 from dlclab.metadata.query import FileQuery, parse_cut, query_files, visibility  # noqa: E402
 
 EVENTS_PER_FILE = 100
