@@ -2,8 +2,6 @@
 reach the page via the hub's OAuth, form a query, request an export and download it."""
 from __future__ import annotations
 
-import io
-
 import h5py
 import httpx
 import pytest

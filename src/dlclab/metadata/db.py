@@ -5,6 +5,7 @@ deployments pass a PostgreSQL URL (``postgresql+psycopg://user@host/db``).
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -14,6 +15,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dlclab import config
@@ -80,7 +82,16 @@ def head_revision() -> str:
 def open_catalogue(url: str | None = None, *, seed: bool = True) -> Engine:
     """Engine of an up-to-date catalogue; seeds access groups and the thesaurus (idempotent)."""
     engine = make_engine(url)
-    upgrade(engine)
+    for attempt in range(3):
+        try:
+            upgrade(engine)
+            break
+        except OperationalError:
+            # another process (a second service, an extractor) is creating the same new
+            # catalogue: its migration wins, ours finds the schema there on the next try
+            if attempt == 2:
+                raise
+            time.sleep(0.5 * (attempt + 1))
     if seed:
         from dlclab.metadata.thesaurus import seed_catalogue
 
