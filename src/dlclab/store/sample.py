@@ -88,6 +88,12 @@ KASCADE_RELEASES: dict[str, tuple[ReleaseInfo, list[tuple[str, str]]]] = {
 TAIGA_RELEASE = ReleaseInfo("taiga", "T2020.1", "1", kind="simulation", access="collaboration:taiga",
                             title="TAIGA sample: Tunka-133, Tunka-Rex, Tunka-Grande, HiSCORE, IACT",
                             description="Simulated TAIGA nights in the raw formats, with truth")
+#: Public teaching release: the IACT images only (astroparticle.online's gamma/hadron course
+#: must be open to students outside the TAIGA collaboration; the raw files stay internal).
+TAIGA_EDU_RELEASE = ReleaseInfo("taiga", "T2020.1-EDU", "1", kind="simulation", access="public",
+                                title="TAIGA-IACT teaching sample: gamma and proton images",
+                                description="Simulated TAIGA-IACT camera images with truth, "
+                                            "released for education")
 
 
 class SampleError(DlclabError):
@@ -232,11 +238,13 @@ def build_releases(layout: DataRoot, report: SampleReport, progress: bool = Fals
             sources = [layout.raw_kcdc(name) / f"{ds}_{fmt}" for ds, fmt in parts]
             status = convert_kcdc_exports(sources, layout.root, info, progress=progress).status
         report.add(f"release kascade/{name}", status, time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    status = "exists"
-    if not existing(TAIGA_RELEASE):
-        status = convert_taiga_raw([layout.raw_taiga], layout.root, TAIGA_RELEASE, progress=progress).status
-    report.add(f"release taiga/{TAIGA_RELEASE.release}", status, time.perf_counter() - t0)
+    for info, sources in ((TAIGA_RELEASE, [layout.raw_taiga]),
+                          (TAIGA_EDU_RELEASE, [layout.raw_taiga / "taiga_iact"])):
+        t0 = time.perf_counter()
+        status = "exists"
+        if not existing(info):
+            status = convert_taiga_raw(sources, layout.root, info, progress=progress).status
+        report.add(f"release taiga/{info.release}", status, time.perf_counter() - t0)
 
 
 def build_sample(data_root: Path, *, scale: float = 1.0, progress: bool = False) -> SampleReport:
