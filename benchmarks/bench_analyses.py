@@ -58,8 +58,8 @@ def bench_spectrum_input(n_events: int, workdir: Path) -> None:
         return np.histogram(np.log10(df.loc[sel, "energy_eV"]), bins=edges)[0]
 
     def ascii_pandas():
-        arr = pd.read_csv(Path(ascii_dir) / "array.txt", sep=r"\s+", comment="#", header=None)
-        arr.columns = ["E", "Xc", "Yc", "Ze", "Az", "Ne", "Nmu", "Age"][: arr.shape[1]]
+        # the header lines start with '#', then one line of column names
+        arr = pd.read_csv(Path(ascii_dir) / "array.txt", sep=r"\s+", comment="#", usecols=["E", "Ze", "Ne", "Nmu"])
         return hist(arr.rename(columns={"E": "energy_eV", "Ze": "zenith_deg"}))
 
     def store_pandas():
