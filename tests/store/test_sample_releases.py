@@ -13,9 +13,10 @@ import pytest
 from dlclab.cli import main as dlclab_main
 from dlclab.identity import event_uuid
 from dlclab.store import DataRoot, IntegrityError, Manifest, verify_release
-from dlclab.store.sample import KASCADE_RELEASES, TAIGA_RELEASE, WA
+from dlclab.store.sample import KASCADE_RELEASES, TAIGA_EDU_RELEASE, TAIGA_RELEASE, WA
 
-EXPECTED = {("kascade", name) for name in KASCADE_RELEASES} | {("taiga", TAIGA_RELEASE.release)}
+EXPECTED = ({("kascade", name) for name in KASCADE_RELEASES}
+            | {("taiga", TAIGA_RELEASE.release), ("taiga", TAIGA_EDU_RELEASE.release)})
 
 
 def _release(root: Path, experiment: str, name: str) -> Path:
@@ -35,6 +36,9 @@ def test_sample_has_the_releases_and_all_verify(sample_data_root):
         assert all("exposure" in ds and ds["exposure"] for ds in manifest.datasets.values())
     taiga = Manifest.read(_release(sample_data_root, "taiga", TAIGA_RELEASE.release))
     assert taiga.info.access == "collaboration:taiga"
+    edu = Manifest.read(_release(sample_data_root, "taiga", TAIGA_EDU_RELEASE.release))
+    assert edu.info.access == "public"
+    assert {p.name for p in _release(sample_data_root, "taiga", TAIGA_EDU_RELEASE.release).iterdir()} >= {"iact_images.zarr"}
     assert Manifest.read(_release(sample_data_root, "kascade", "OCEANUS")).info.access == "public"
 
 
@@ -147,7 +151,9 @@ def test_collaboration_data_are_listed_for_restriction(sample_data_root):
     restricted = dict(restricted_paths(sample_data_root))
     assert restricted[layout.raw_taiga] == "taiga"
     assert restricted[layout.release_dir("taiga", TAIGA_RELEASE.release)] == "taiga"
-    assert restricted[layout.experiment_dir("taiga")] == "taiga"
+    # the experiment folder holds a public teaching release too, so it stays listable
+    assert layout.experiment_dir("taiga") not in restricted
+    assert layout.release_dir("taiga", TAIGA_EDU_RELEASE.release) not in restricted
     assert not any("kascade" in p.parts or "kcdc" in p.parts for p in restricted)
 
 
