@@ -60,8 +60,10 @@ browser: ## Debian's Chromium for the browser tests (no browser download)
 
 setup: venv node browser ## everything the lab and the tests need
 
-data: venv ## build the sample release and the catalogues under data/
+data: venv ## build the sample releases, the Intake catalogues and the meta-data catalogue under data/
 	$(DLCLAB) sample --data-root $(DATA)
+	DLCLAB_DATA_ROOT=$(DATA) $(DLCLAB) extract --no-progress \
+	  taiga=$(DATA)/raw/taiga kcdc=$(DATA)/raw/kcdc releases=$(DATA)/releases
 
 lab: setup data ## serve the lab on http://127.0.0.1:8000 (DEMO=1 adds demo users and a demo course)
 	$(DLCLAB) lab --data-root $(DATA) $(if $(DEMO),--demo,)
