@@ -30,8 +30,9 @@ def test_catalogue_reads_kcdc_for_all_and_taiga_for_members(lab_hub: LabHub, ali
                                                            bob_kernel, sample_data_root):
     kcdc = ("import dlclab\ncat = dlclab.catalog()\n"
             "print(len(cat.kcdc(release='NABOO')['events'].read()))")
+    # T2020.1 is the collaboration-internal TAIGA release of the sample
     taiga = ("import dlclab\ncat = dlclab.catalog()\n"
-             "print(len(cat.taiga(facility='tunka133')['events'].read()))")
+             "print(len(cat.taiga(release='T2020.1')['events'].read()))")
     assert int(alice_kernel.execute(kcdc)) > 0       # public KCDC data: everyone
     assert int(bob_kernel.execute(taiga)) > 0        # TAIGA release: bob is in taiga
     with pytest.raises(KernelError, match="PermissionError"):
