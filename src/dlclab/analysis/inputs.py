@@ -137,11 +137,14 @@ def _choose_release(releases: dict[str, dict], wanted: str | None, kind: str | N
         raise ParameterError(f"the catalogue has no {kind or ''} {experiment} release; run `make data`")
 
     def key(r):
+        # newest version first; among equals the fuller release (more events), then the name
         v = releases[r].get("version")
         try:
-            return (float(v), r)
+            v = float(v)
         except (TypeError, ValueError):
-            return (0.0, r)
+            v = 0.0
+        n = sum(int((d or {}).get("n_events") or 0) for d in (releases[r].get("datasets") or {}).values())
+        return (v, n, r)
     return max(cands, key=key)
 
 
@@ -353,10 +356,30 @@ class Tunka133Raw:
     generator: dict
 
 
+def _choose_taiga_release(releases: dict[str, dict], wanted: str | None, facility: str) -> str:
+    """The given release, else the newest one with data of ``facility`` (ties: the fuller
+    release, i.e. the one with more data sets, then the name)."""
+    if wanted:
+        return _choose_release(releases, wanted, None, "TAIGA")
+    have = {r: s for r, s in releases.items() if facility in (s.get("datasets") or {})}
+    if not have:
+        raise ParameterError(f"no TAIGA release in the catalogue has {facility} data (releases: "
+                             f"{', '.join(sorted(releases)) or 'none'}); run `make data`")
+
+    def key(r):
+        v = have[r].get("version")
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            v = 0.0
+        return (v, len(have[r].get("datasets") or {}), r)
+    return max(have, key=key)
+
+
 def _taiga_files(release: str | None, facility: str):
     sub = _sub("taiga")
     releases = _releases(sub.read())
-    rel = _choose_release(releases, release, None, "TAIGA")
+    rel = _choose_taiga_release(releases, release, facility)
     files = sub(release=rel, facility=facility)["files"].read()
     col = next((c for c in ("path", "file", "relative_path", "name") if c in files.columns), None)
     if col is None:
@@ -449,7 +472,7 @@ def open_iact_dataset(release: str | None = None):
     """The lazy xarray Dataset of a TAIGA release's IACT images (catalogue ``iact_images``)."""
     sub = _sub("taiga")
     releases = _releases(sub.read())
-    rel = _choose_release(releases, release, None, "TAIGA")
+    rel = _choose_taiga_release(releases, release, "taiga_iact")
     return rel, sub(release=rel)["iact_images"].read()
 
 
