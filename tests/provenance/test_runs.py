@@ -115,7 +115,7 @@ def test_past_runs_are_listed_with_parameters_and_results(analysis_runs, capsys)
     assert iact_run["user_parameters"]["n_epochs"] == 5 and iact_run["results"]["roc_auc_cnn"]["value"] > 0.6
     assert main(["runs", "iact_deep_learning", "--runs-dir", str(runs_dir)]) == 0
     out = capsys.readouterr().out
-    assert "completed" in out and "n_epochs=5" in out
+    assert "completed" in out and "n_epochs=5" in out and "roc_auc_cnn=" in out
 
 
 def test_a_failing_notebook_is_recorded_as_failed(tmp_path):

@@ -73,6 +73,12 @@ def _runs(args) -> int:
         print("no runs")
         return 0
     for r in runs:
-        params = " ".join(f"{k}={v}" for k, v in sorted(r.get("user_parameters", {}).items()))
-        print(f"{r['run_id']}  {r['notebook_name']:<28} {r['status']:<9} {params}  {r['run_dir']}")
+        params = " ".join(f"{k}={v}" for k, v in sorted(r.get("user_parameters", {}).items())) or "(defaults)"
+        print(f"{r['run_id']}  {r['notebook_name']:<28} {r['status']:<9} {params}")
+        print(f"    {r['run_dir']}")
+        scalars = [(k, v) for k, v in sorted(r.get("results", {}).items())
+                   if isinstance(v, dict) and isinstance(v.get("value"), (int, float))]
+        if scalars:
+            print("    " + ", ".join(f"{k}={v['value']:.4g}{(' ' + v['unit']) if v.get('unit') else ''}"
+                                     for k, v in scalars[:4]))
     return 0
