@@ -163,11 +163,10 @@ class LabHub:
         services_dir = self.workdir / "services.d"
         services_dir.mkdir()
         for i, spec in enumerate(extra_services):
-            target = services_dir / f"{i:02d}-{Path(spec).name if not isinstance(spec, dict) else spec['name'] + '.yaml'}"
             if isinstance(spec, dict):
-                target.write_text(yaml.safe_dump(spec))
+                (services_dir / f"{i:02d}-{spec['name']}.yaml").write_text(yaml.safe_dump(spec))
             else:
-                shutil.copy(spec, target)
+                shutil.copy(spec, services_dir / f"{i:02d}-{Path(spec).name}")
         self.settings = LabSettings(
             data_root=(data_root or config.data_root()).resolve(),
             state_dir=self.workdir / "state",

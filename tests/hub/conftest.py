@@ -13,6 +13,21 @@ from tests.hub_harness import LabHub
 pytestmark = pytest.mark.hub
 
 USERS = {"alice": ["kascade", "students"], "bob": ["taiga"], "carol": ["students"]}
+#: a minimal web service, started by the hub like any hub/services.d entry
+_SERVICE_CODE = """
+import http.server, sys
+class Notes(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"taiga notes"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Notes).serve_forever()
+"""
+#: registered as configuration, open to the taiga group only
+TAIGA_SERVICE = {"name": "taiga-notes", "url": "http://127.0.0.1:{port}", "access": ["taiga"],
+                 "command": ["{python}", "-c", _SERVICE_CODE, "{port}"]}
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +40,7 @@ def lab_data_root() -> Path:
 
 @pytest.fixture(scope="session")
 def lab_hub(lab_data_root: Path):
-    hub = LabHub(users=USERS, data_root=lab_data_root)
+    hub = LabHub(users=USERS, data_root=lab_data_root, extra_services=[TAIGA_SERVICE])
     with hub:
         for name in USERS:  # spawn concurrently, then wait for all
             hub.admin.start_server(hub.user(name).name)

@@ -1,6 +1,7 @@
 """Users are isolated: nothing without authentication, nothing of another user."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -96,16 +97,26 @@ def test_alice_cannot_use_bobs_token(lab_hub: LabHub, alice_kernel, bob_kernel):
         assert resp.status_code in (403, 404), (method, path, resp.status_code)
 
 
+SCOPES_CODE = (
+    "import os, json, urllib.request\n"
+    "req = urllib.request.Request(os.environ['JUPYTERHUB_API_URL'] + '/user',\n"
+    "    headers={'Authorization': 'token ' + os.environ['JUPYTERHUB_API_TOKEN']})\n"
+    "print(json.dumps(json.load(urllib.request.urlopen(req))['scopes']))\n")
+
+
+def test_a_services_d_entry_is_reachable_by_its_groups_only(lab_hub: LabHub, alice_kernel,
+                                                             bob_kernel):
+    """hub/services.d-style entry with access: [taiga] (conftest.TAIGA_SERVICE)."""
+    scope = "access:services!service=taiga-notes"
+    assert scope in json.loads(bob_kernel.execute(SCOPES_CODE))        # bob is in taiga
+    assert scope not in json.loads(alice_kernel.execute(SCOPES_CODE))  # alice is not
+    # the hub started it and routes /services/taiga-notes/ to it
+    assert httpx.get(f"{lab_hub.url}/services/taiga-notes/").text == "taiga notes"
+
+
 def test_server_token_is_least_privilege(lab_hub: LabHub, bob_kernel):
     """$JUPYTERHUB_API_TOKEN of bob's server: its own server, activity and services."""
-    out = bob_kernel.execute(
-        "import os, json, urllib.request\n"
-        "req = urllib.request.Request(os.environ['JUPYTERHUB_API_URL'] + '/user',\n"
-        "    headers={'Authorization': 'token ' + os.environ['JUPYTERHUB_API_TOKEN']})\n"
-        "print(json.dumps(json.load(urllib.request.urlopen(req))['scopes']))\n")
-    import json
-
-    scopes = set(json.loads(out))
+    scopes = set(json.loads(bob_kernel.execute(SCOPES_CODE)))
     bob = lab_hub.user("bob").name
     assert f"access:servers!server={bob}/" in scopes
     assert "access:services!service=dask-gateway" in scopes

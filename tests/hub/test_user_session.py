@@ -1,6 +1,9 @@
 """A user's session in the real lab: pre-wired environment, the catalogue, dask-gateway."""
 from __future__ import annotations
 
+import json
+import re
+
 import httpx
 import pytest
 
@@ -92,8 +95,14 @@ def test_clusters_stop_when_their_owners_server_stops(lab_hub: LabHub):
 def test_jupyterlab_has_the_dask_extension_and_voila(lab_hub: LabHub, alice_kernel):
     headers = {"Authorization": f"token {lab_hub.token('alice')}"}
     lab = httpx.get(lab_hub.server_url("alice") + "/lab", headers=headers)
-    assert lab.status_code == 200 and "dask-labextension" in lab.text
-    assert '"news": {"disabled": true}' in lab.text  # no feed fetched from the internet
+    assert lab.status_code == 200
+    page_config = json.loads(re.search(
+        r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+        lab.text, re.S).group(1))
+    assert "dask-labextension" in {e["name"] for e in page_config["federated_extensions"]}
+    # nothing fetched from the internet, no consent pop-up for it
+    assert page_config["news"]["disabled"] is True
+    assert "@jupyterlab/apputils-extension:announcements" in page_config["disabledExtensions"]
     alice_kernel.execute(
         "import nbformat\n"
         "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('print(\"voila \" + str(6 * 7))')])\n"

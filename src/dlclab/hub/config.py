@@ -50,6 +50,8 @@ def user_environment(settings: LabSettings) -> dict[str, str]:
         # dask dashboards of local clusters, reached through jupyter-server-proxy
         "DASK_DISTRIBUTED__DASHBOARD__LINK": "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status",
         "JUPYTERHUB_ACTIVITY_INTERVAL": str(settings.activity_interval_s),
+        # hub/jupyter-config: JupyterLab page config of the lab (no news/consent pop-up)
+        "JUPYTER_CONFIG_PATH": str(settings.hub_dir / "jupyter-config"),
     }
 
 
