@@ -161,8 +161,9 @@ class LabRunner:
         def interrupt(signum, frame):  # noqa: ARG001
             raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, interrupt)
-        signal.signal(signal.SIGHUP, interrupt)
+        # SIGINT too: a shell that starts us in the background makes Python ignore it
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, interrupt)
         try:
             return self.process.wait()
         except KeyboardInterrupt:
