@@ -34,6 +34,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,8 @@ class LabHub:
         self.prefix = prefix or f"t{secrets.token_hex(3)}"
         self.workdir = Path(tempfile.mkdtemp(prefix=f"dlclab-hub-{self.prefix}-"))
         os.chmod(self.workdir, 0o700)
+        # removed even if this hub is never started or closed
+        weakref.finalize(self, shutil.rmtree, str(self.workdir), True)
         services_dir = self.workdir / "services.d"
         services_dir.mkdir()
         for i, spec in enumerate(extra_services):
