@@ -150,7 +150,8 @@ def test_released_notebook_has_no_solutions_or_hidden_tests(graded):
     released = layout.exchange / COURSE / "outbound" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
     text = released.read_text()
     assert "BEGIN HIDDEN TESTS" not in text and "check the units" not in text
-    assert "/ EV_PER_GEV" not in text   # the solution of the flux task
+    assert "width_GeV = np.diff" not in text   # the solution of the flux task
+    assert "raise NotImplementedError()" in text
 
 
 def test_student_cannot_read_sources_solutions_or_gradebook(graded):

@@ -67,8 +67,10 @@ def voila_url(dashboard_home):
         proc.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium(tmp_path_factory):
+    # package scope, not session: Playwright's sync API keeps an event loop running while
+    # it is open, which would break every later test that calls asyncio.run()
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "Chromium is missing: run `make browser`"

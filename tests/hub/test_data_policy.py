@@ -20,7 +20,7 @@ def data_root(tmp_path: Path, taiga_fixtures: Path, sample_data_root: Path) -> P
     raw = root / "raw" / "taiga" / "tunka133" / "2024-01-01"
     raw.mkdir(parents=True)
     shutil.copy(taiga_fixtures / "t133.001", raw / "t133.001")
-    for experiment, release in (("taiga", "T2020.1"), ("kascade", "OCEANUS")):
+    for experiment, release in (("taiga", "T2020.1"), ("taiga", "T2020.1-EDU"), ("kascade", "OCEANUS")):
         target = root / "releases" / experiment / release
         target.mkdir(parents=True)
         shutil.copy(sample_data_root / "releases" / experiment / release / "manifest.json", target)
@@ -68,8 +68,11 @@ def test_policy_is_idempotent(data_root: Path):
     assert unix.apply_data_policy(data_root) == []
 
 
-def test_collaboration_internal_experiment_folder_is_hidden(data_root: Path):
-    """releases/taiga holds only TAIGA-internal releases: not even their names are public."""
+def test_internal_release_hidden_public_teaching_release_open(data_root: Path):
+    """releases/taiga holds the internal T2020.1 and the public teaching release T2020.1-EDU:
+    the folder stays listable, the internal release is closed to others, the public one open."""
     unix.apply_data_policy(data_root)
-    assert mode(data_root / "releases" / "taiga") & 0o007 == 0
+    assert mode(data_root / "releases" / "taiga") & 0o005 == 0o005
+    assert mode(data_root / "releases" / "taiga" / "T2020.1") & 0o007 == 0
+    assert mode(data_root / "releases" / "taiga" / "T2020.1-EDU") & 0o005 == 0o005
     assert mode(data_root / "releases" / "kascade") & 0o005 == 0o005

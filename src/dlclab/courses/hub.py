@@ -11,6 +11,7 @@ token that may read its own groups (the plugin needs it, nothing more).
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -62,8 +63,9 @@ def course_roles(course: Course) -> list[dict]:
             "scopes": [
                 f"read:groups!group={course.student_group}",
                 f"groups!group={course.student_group}",
-                f"read:users:groups",
-                f"read:users:name",
+                "list:groups",
+                "read:users:groups",
+                "read:users:name",
             ],
             "services": [course.service_name],
         },
@@ -100,6 +102,7 @@ def configure_courses(c, courses: list[Course], layout: CourseLayout, *, venv_bi
     c.Spawner.server_token_scopes = [*c.Spawner.server_token_scopes, *SERVER_TOKEN_SCOPES]
     env = dict(c.Spawner.environment)
     # students' nbgrader settings and JupyterLab page config (instructor tools disabled)
-    env["JUPYTER_CONFIG_PATH"] = str(layout.student_config)
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        p for p in (str(layout.student_config), env.get("JUPYTER_CONFIG_PATH")) if p)
     c.Spawner.environment = env
     return [f"access:services!service={course.service_name}" for course in courses]

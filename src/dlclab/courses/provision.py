@@ -79,8 +79,6 @@ def student_nbgrader_config(layout: CourseLayout) -> str:
         "c.Exchange.path_includes_course = True\n"
         "# Courses a student sees are their hub groups nbgrader-<course id>.\n"
         "c.Authenticator.plugin_class = 'nbgrader.auth.JupyterHubAuthPlugin'\n"
-        "c.ServerApp.jpserver_extensions = {"
-        + ", ".join(f"{name!r}: False" for name in INSTRUCTOR_ONLY_SERVER_EXTENSIONS) + "}\n"
     )
 
 
@@ -93,7 +91,9 @@ def grader_nbgrader_config(layout: CourseLayout, course: Course) -> str:
         f"c.Exchange.root = {str(layout.exchange)!r}\n"
         "c.Exchange.path_includes_course = True\n"
         "c.ExchangeFactory.collect = 'dlclab.courses.exchange.OwnerCheckedCollect'\n"
-        "c.Authenticator.plugin_class = 'nbgrader.auth.JupyterHubAuthPlugin'\n"
+        "# The grader account is no hub user: enrolment is the hub groups nbgrader-<id>,\n"
+        "# managed by courses.yaml and the hub admin, so grading needs no hub look-ups.\n"
+        "c.Authenticator.plugin_class = 'nbgrader.auth.NoAuthPlugin'\n"
         "# Solutions, hidden tests and the gradebook stay in the 0700 course folder.\n"
         "c.ClearSolutions.code_stub = {'python': '# YOUR CODE HERE\\nraise NotImplementedError()'}\n"
     )
@@ -114,6 +114,14 @@ def provision_course(layout: CourseLayout, course: Course, *, as_root: bool | No
         os.chmod(d, 0o755)
     _write_if_changed(layout.student_config / "nbgrader_config.py",
                       student_nbgrader_config(layout), 0o644)
+    # Jupyter Server reads extension switches from every config path; a later (user-side)
+    # path wins over the venv's own, so the instructor-only extensions are off here.
+    server_d = layout.student_config / "jupyter_server_config.d"
+    server_d.mkdir(exist_ok=True)
+    os.chmod(server_d, 0o755)
+    switches = {"ServerApp": {"jpserver_extensions": {
+        name: False for name in INSTRUCTOR_ONLY_SERVER_EXTENSIONS}}}
+    _write_if_changed(server_d / "dlclab-courses.json", json.dumps(switches, indent=1) + "\n", 0o644)
     # JupyterLab reads labconfig/page_config.json from every config path.
     labconfig = layout.student_config / "labconfig"
     labconfig.mkdir(exist_ok=True)

@@ -16,7 +16,7 @@ import logging
 
 from dlclab.hub import gateway as gateway_config
 from dlclab.hub.hooks import make_post_stop_hook, make_pre_spawn_hook
-from dlclab.hub.services import load_services, service_roles
+from dlclab.hub.services import free_port, load_services, service_roles
 from dlclab.hub.settings import LAB_GROUPS, LabSettings, running_as_root
 
 log = logging.getLogger(__name__)
@@ -170,3 +170,13 @@ def configure(c, settings: LabSettings) -> None:
     groups: dict[str, dict] = {name: {"users": []} for name in LAB_GROUPS}
     groups["admins"]["users"] = [settings.admin_user]
     c.JupyterHub.load_groups = groups
+
+    # ---- courses: formgrader services, course groups, students' nbgrader config
+    if settings.courses_file is not None:
+        from dlclab.courses.hub import configure_courses
+        from dlclab.courses.provision import CourseLayout
+        from dlclab.courses.registry import load_courses
+
+        configure_courses(c, load_courses(settings.courses_file),
+                          CourseLayout(settings.courses_root), venv_bin=settings.bin,
+                          free_port=lambda: free_port(settings.ip))

@@ -98,7 +98,19 @@ class LabRunner:
         if s.isolated:
             unix.ensure_groups(LAB_GROUPS)
             changes = unix.apply_data_policy(s.data_root)
+        self.provision_courses()
         return changes
+
+    def provision_courses(self) -> None:
+        """Course folders, grader accounts and the exchange of every registered course."""
+        from dlclab.courses.provision import CourseLayout, provision_course
+        from dlclab.courses.registry import load_courses
+
+        s = self.settings
+        if s.courses_file is None:
+            return
+        for course in load_courses(s.courses_file):
+            provision_course(CourseLayout(s.courses_root), course, as_root=s.isolated)
 
     # ---- process
     def start(self, timeout_s: float = 60.0) -> None:

@@ -35,6 +35,21 @@ def default_state_dir() -> Path:
     return base / ".lab" / "hub"
 
 
+def default_courses_file() -> Path | None:
+    """The checkout's ``courses/courses.yaml`` (nbgrader courses), if there is one."""
+    if config.PROJECT_ROOT is not None and (config.PROJECT_ROOT / "courses" / "courses.yaml").exists():
+        return config.PROJECT_ROOT / "courses" / "courses.yaml"
+    return None
+
+
+def default_courses_root() -> Path:
+    """``/srv/nbgrader`` as root, else ``<checkout>/.lab/nbgrader``: course folders, exchange."""
+    if running_as_root():
+        return Path("/srv/nbgrader")
+    base = config.PROJECT_ROOT if config.PROJECT_ROOT is not None else Path.home()
+    return base / ".lab" / "nbgrader"
+
+
 def default_hub_dir() -> Path:
     """The checkout's ``hub/`` (config files, ``services.d``, ``demo.d``)."""
     if config.PROJECT_ROOT is not None:
@@ -79,6 +94,9 @@ class LabSettings:
     #: accounts created/ensured at hub start: ``{name: password}`` file (0600)
     accounts_file: Path | None = None
     admin_user: str = "admin"
+    #: nbgrader courses hosted by the hub (None: none) and where their folders live
+    courses_file: Path | None = field(default_factory=default_courses_file)
+    courses_root: Path = field(default_factory=default_courses_root)
     log_level: str = "INFO"
 
     # ---- derived paths
@@ -143,9 +161,9 @@ class LabSettings:
             if f.name not in raw:
                 continue
             value = raw[f.name]
-            if f.name in {"data_root", "state_dir", "hub_dir", "venv"}:
+            if f.name in {"data_root", "state_dir", "hub_dir", "venv", "courses_root"}:
                 value = Path(value)
-            elif f.name == "accounts_file":
+            elif f.name in {"accounts_file", "courses_file"}:
                 value = Path(value) if value else None
             elif f.name == "extra_services_dirs":
                 value = [Path(v) for v in value]
