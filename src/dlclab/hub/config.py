@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 
+from dlclab import config
+
 from dlclab.hub import gateway as gateway_config
 from dlclab.hub.hooks import make_post_stop_hook, make_pre_spawn_hook
 from dlclab.hub.services import free_port, load_services, service_roles
@@ -52,6 +54,9 @@ def user_environment(settings: LabSettings) -> dict[str, str]:
         "JUPYTERHUB_ACTIVITY_INTERVAL": str(settings.activity_interval_s),
         # hub/jupyter-config: JupyterLab page config of the lab (no news/consent pop-up)
         "JUPYTER_CONFIG_PATH": str(settings.hub_dir / "jupyter-config"),
+        # the dashboards' own Voila template (no CDN assets), found under voila/templates
+        **({"JUPYTER_PATH": str(config.PROJECT_ROOT / "notebooks" / "dashboards")}
+           if config.PROJECT_ROOT else {}),
     }
 
 
@@ -147,7 +152,8 @@ def configure(c, settings: LabSettings) -> None:
         c.Spawner.args.append("--allow-root")  # shared-user mode started by root (benchmarks)
     c.Spawner.start_timeout = 120
     c.Spawner.http_timeout = 90
-    c.Spawner.pre_spawn_hook = make_pre_spawn_hook(settings.isolated, settings.data_root)
+    notebooks = config.PROJECT_ROOT / "notebooks" if config.PROJECT_ROOT else None
+    c.Spawner.pre_spawn_hook = make_pre_spawn_hook(settings.isolated, settings.data_root, notebooks)
     c.Spawner.post_stop_hook = make_post_stop_hook(
         settings.gateway_url + gateway_config.PREFIX)
 

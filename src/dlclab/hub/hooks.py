@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from pathlib import Path
 
 from dlclab.hub import unix
@@ -39,11 +40,28 @@ def sync_system_user(spawner) -> None:
         spawner.log.info("dlclab: Unix groups of %s: +%s -%s", name, sorted(added), sorted(removed))
 
 
-def make_pre_spawn_hook(isolated: bool, data_root: Path):
+NOTEBOOKS_LINK = "dlclab-notebooks"
+
+
+def link_lab_notebooks(home: Path, notebooks: Path, uid: int, gid: int) -> None:
+    """``~/dlclab-notebooks`` -> the lab's analyses and dashboards (read-only for users):
+    Voila in the user's server renders only what is under the user's root folder."""
+    link = home / NOTEBOOKS_LINK
+    if home.is_dir() and not link.exists() and not link.is_symlink():
+        link.symlink_to(notebooks, target_is_directory=True)
+        os.lchown(link, uid, gid)
+
+
+def make_pre_spawn_hook(isolated: bool, data_root: Path, notebooks: Path | None = None):
     async def pre_spawn_hook(spawner) -> None:
         if not isolated:
             return
         sync_system_user(spawner)
+        if notebooks is not None:
+            import pwd
+
+            pw = pwd.getpwnam(spawner.user.name)
+            link_lab_notebooks(Path(pw.pw_dir), notebooks, pw.pw_uid, pw.pw_gid)
         # A release published while the lab runs (`make data`, `dlclab sample`) must not be
         # readable by everyone until the next restart: re-apply the (idempotent) policy.
         changes = await asyncio.to_thread(unix.apply_data_policy, data_root)
