@@ -15,7 +15,6 @@ not decode is recorded with its error and the run goes on.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -47,8 +46,8 @@ from dlclab.metadata.models import (
 )
 from dlclab.metadata.readers import Decoded, read_kcdc, read_parquet, read_taiga
 from dlclab.metadata.thesaurus import Thesaurus, default_thesaurus
+from dlclab.store.manifest import sha256_file
 
-HASH_CHUNK = 8 * 1024 * 1024
 
 
 def group_of(access: str) -> str:
@@ -108,14 +107,6 @@ class ExtractionSummary:
             f"errors {self.errors}; not claimed by any mapping {self.unrecognised}"]
         lines += [f"  error: {m}" for m in self.error_messages]
         return "\n".join(lines)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _scalar(value: object) -> object:
@@ -255,12 +246,12 @@ class Extractor:
         if known and not self.verify and known[0] == cand.size_bytes and known[1] == cand.mtime_ns:
             return "unchanged", None
         if known:  # a known file: its checksum decides whether there is anything to do
-            sha256 = sha256_of(cand.path)
+            sha256 = sha256_file(cand.path)
             if known[2] == sha256:
                 return "unchanged", None
             hashing = None
         else:  # a new file: hash (hashlib releases the GIL) while the reader decodes
-            hashing = self._hasher.submit(sha256_of, cand.path)
+            hashing = self._hasher.submit(sha256_file, cand.path)
         error: str | None = None
         decoded: Decoded | None = None
         try:
