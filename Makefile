@@ -8,14 +8,16 @@ SHELL := /bin/bash
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
 LOCK := requirements/lab.lock
 LOCK_HASH := $(shell sha256sum $(LOCK) 2>/dev/null | cut -c1-12)
-# As root the venv lives where every lab user can execute it; keyed by the lock
-# so that a changed lock builds a fresh venv and an unchanged one is reused.
+# As root the venv lives where every lab user can execute it. It is keyed by the
+# checkout (dlclab is installed editable from it, so two checkouts must not share one)
+# and by the lock (a changed lock builds a fresh venv, an unchanged one is reused).
 ifeq ($(shell id -u),0)
 PREFIX ?= /opt/dlclab
 else
 PREFIX ?= $(CURDIR)/.lab
 endif
-VENV_DIR := $(PREFIX)/venv-$(LOCK_HASH)
+CHECKOUT_HASH := $(shell echo $(CURDIR) | sha256sum | cut -c1-8)
+VENV_DIR := $(PREFIX)/venv-$(CHECKOUT_HASH)-$(LOCK_HASH)
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 DLCLAB := $(VENV)/bin/dlclab
