@@ -168,3 +168,33 @@ def test_exposure_reaches_the_datasets_table(sample_data_root):
         for row in sims.itertuples():
             exposure = json.loads(row.exposure_json)
             assert exposure["area_m2"] > 0 and "zenith_max_deg" in exposure
+
+
+def test_new_collaboration_data_are_closed_when_written(tmp_path, sample_data_root):
+    """Written as root, a collaboration release is closed to others at once (group-owned
+    2750), not only when the lab next applies its policy; public releases stay open."""
+    import grp
+    import os
+    import stat
+
+    from dlclab.store.access import restrict_new_data
+
+    if os.geteuid() != 0:
+        pytest.fail("needs root (the lab's permission model)")
+    try:
+        gid = grp.getgrnam("taiga").gr_gid
+    except KeyError:
+        subprocess_run = __import__("subprocess").run
+        subprocess_run(["groupadd", "taiga"], check=True)
+        gid = grp.getgrnam("taiga").gr_gid
+    root = tmp_path / "data"
+    for release in (TAIGA_RELEASE.release, TAIGA_EDU_RELEASE.release):
+        target = root / "releases" / "taiga" / release
+        target.mkdir(parents=True)
+        shutil.copy(_release(sample_data_root, "taiga", release) / "manifest.json", target)
+    os.chmod(root / "releases" / "taiga" / TAIGA_RELEASE.release, 0o755)
+    restrict_new_data(root)
+    internal = root / "releases" / "taiga" / TAIGA_RELEASE.release
+    assert stat.S_IMODE(internal.stat().st_mode) == 0o2750 and internal.stat().st_gid == gid
+    public = root / "releases" / "taiga" / TAIGA_EDU_RELEASE.release
+    assert stat.S_IMODE(public.stat().st_mode) & 0o005 == 0o005

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         is_kcdc_export,
         refresh_catalogs,
     )
+    from dlclab.store.access import restrict_new_data
     from dlclab.store.manifest import ReleaseInfo
 
     root = (args.out or config.data_root()).resolve()
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_catalogs:
         for path in refresh_catalogs(root):
             print(f"catalogue: {path}")
+    restrict_new_data(root)  # collaboration data closed at once, not at the next lab start
     return 0
 
 

@@ -39,14 +39,31 @@ def restricted_paths(data_root: Path) -> list[tuple[Path, str]]:
     return sorted(set(out))
 
 
-def apply_access(data_root: Path, *, dry_run: bool = False) -> list[tuple[Path, str, int]]:
+def apply_access(data_root: Path, *, dry_run: bool = False,
+                 skip_missing_groups: bool = False) -> list[tuple[Path, str, int]]:
     """``chgrp <group>`` and ``chmod 2750`` on each restricted folder (root only).
-    Returns ``[(folder, group, gid)]``; a group that does not exist raises KeyError."""
+    Returns ``[(folder, group, gid)]``; a group that does not exist raises KeyError, or
+    is passed over with ``skip_missing_groups`` (the lab creates it and applies the policy
+    when it starts)."""
     done = []
     for path, group in restricted_paths(data_root):
-        gid = grp.getgrnam(group).gr_gid
+        try:
+            gid = grp.getgrnam(group).gr_gid
+        except KeyError:
+            if skip_missing_groups:
+                continue
+            raise
         if not dry_run:
             os.chown(path, -1, gid)
             os.chmod(path, 0o2750)
         done.append((path, group, gid))
     return done
+
+
+def restrict_new_data(data_root: Path) -> list[tuple[Path, str, int]]:
+    """Close collaboration data right after they are written, so that a running lab's
+    users never see a new internal release open until the hub re-applies its policy.
+    A no-op when not root (then there are no per-user permissions to enforce)."""
+    if os.geteuid() != 0:
+        return []
+    return apply_access(data_root, skip_missing_groups=True)

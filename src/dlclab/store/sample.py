@@ -249,6 +249,7 @@ def build_releases(layout: DataRoot, report: SampleReport, progress: bool = Fals
 
 def build_sample(data_root: Path, *, scale: float = 1.0, progress: bool = False) -> SampleReport:
     """Build (or confirm) the whole sample data root; see the module docstring."""
+    from dlclab.store.access import restrict_new_data
     from dlclab.store.convert import refresh_catalogs
 
     layout = DataRoot(Path(data_root).resolve())
@@ -259,5 +260,6 @@ def build_sample(data_root: Path, *, scale: float = 1.0, progress: bool = False)
     build_releases(layout, report, progress=progress)
     t0 = time.perf_counter()
     refresh_catalogs(layout.root)
+    restrict_new_data(layout.root)
     report.add("catalogs", "written", time.perf_counter() - t0)
     return report
