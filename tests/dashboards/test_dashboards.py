@@ -22,6 +22,20 @@ def _count(page) -> int:
     return int(page.inner_text(".dlc-count .dlc-n"))
 
 
+def _settled_count(page, polls: int = 3, every_ms: int = 700) -> int:
+    """The count once the kernel has caught up with every slider move: the same value
+    on several consecutive reads (key presses are sent one by one, each recomputes)."""
+    last, same = None, 0
+    for _ in range(LOAD_MS // every_ms):
+        value = _count(page)
+        same = same + 1 if value == last else 0
+        if same >= polls:
+            return value
+        last = value
+        page.wait_for_timeout(every_ms)
+    raise AssertionError("the event count never settled")
+
+
 def test_event_selection_cuts_update_count_and_histogram_and_export(page, voila_url, dashboard_home):
     _open(page, f"{voila_url}/voila/render/event_selection.ipynb")
     page.wait_for_selector(".dlc-count .dlc-n", timeout=LOAD_MS)
@@ -35,12 +49,14 @@ def test_event_selection_cuts_update_count_and_histogram_and_export(page, voila_
     page.wait_for_function(f"Number(document.querySelector('.dlc-count .dlc-n').innerText) < {before_count}",
                            timeout=LOAD_MS)
     wait_for_new_image(page, before_img)
+    settled = _settled_count(page)
     # export: no hub here, so the selection is written locally, with the same number of events;
     # the kernel handles messages in order, so once the export reports back, the count label
     # shows the state the export was made from
     page.click(".dlc-export")
     page.wait_for_selector(".dlc-export-local", timeout=LOAD_MS)
     after_count = _count(page)
+    assert after_count == settled
     assert 0 < after_count < before_count
     text = page.inner_text(".dlc-export-status")
     folder = re.search(r"written to (\S+)", text).group(1)
