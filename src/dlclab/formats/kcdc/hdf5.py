@@ -23,7 +23,8 @@ import pandas as pd
 
 from dlclab.errors import FormatError
 from dlclab.formats.kcdc.model import (
-    ExportInfo, KcdcExport, cast_columns, from_file_values, json_default, to_file_values,
+    ExportInfo, KcdcExport, cast_columns, export_file_target, from_file_values, json_default,
+    to_file_values,
 )
 from dlclab.formats.kcdc.quantities import COMPONENTS, STATION_ARRAYS
 
@@ -42,12 +43,8 @@ class KcdcHdf5Export:
         """Write ``export`` to ``path`` (a file, or a directory that gets ``events.h5``)."""
         import h5py
 
-        path = Path(path)
-        if path.is_dir() or path.suffix == "":
-            path.mkdir(parents=True, exist_ok=True)
-            path = path / FILE_NAME
+        path, tmp = export_file_target(path, FILE_NAME)
         info = export.info.for_tables(export.tables, log10)
-        tmp = path.with_name(path.name + ".part")
         with h5py.File(tmp, "w") as h5:
             h5.attrs["kcdc_export"] = FORMAT_TAG
             h5.attrs["info"] = json.dumps(info.to_dict(), default=json_default)

@@ -24,7 +24,8 @@ import pandas as pd
 
 from dlclab.errors import FormatError
 from dlclab.formats.kcdc.model import (
-    ExportInfo, KcdcExport, cast_columns, from_file_values, json_default, to_file_values,
+    ExportInfo, KcdcExport, cast_columns, export_file_target, from_file_values, json_default,
+    to_file_values,
 )
 from dlclab.formats.kcdc.quantities import STATION_ARRAYS
 
@@ -72,12 +73,8 @@ class KcdcRootExport:
     def write(export: KcdcExport, path: str | Path, log10: list[str] | tuple[str, ...] = ()) -> Path:
         import uproot
 
-        path = Path(path)
-        if path.is_dir() or path.suffix == "":
-            path.mkdir(parents=True, exist_ok=True)
-            path = path / FILE_NAME
+        path, tmp = export_file_target(path, FILE_NAME)
         info = export.info.for_tables(export.tables, log10)
-        tmp = path.with_name(path.name + ".part")
         n = len(export)
         with uproot.recreate(tmp) as f:
             f[INFO_KEY] = json.dumps(info.to_dict(), default=json_default)
