@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from dlclab.metadata.db import open_catalogue
 from dlclab.metadata.extractor import Extractor, StorageSpec
 from dlclab.service import ServiceSettings, create_app
-from dlclab.service.app import current_user
+from dlclab.service.dependencies import current_user
 from dlclab.service.auth import User
 from tests.metadata.builders import build_raw_taiga, build_release
 

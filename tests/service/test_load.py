@@ -12,7 +12,7 @@ import uvicorn
 from fastapi import Request
 
 from dlclab.service import ServiceSettings, create_app
-from dlclab.service.app import current_user
+from dlclab.service.dependencies import current_user
 from dlclab.service.auth import User
 
 CLIENTS = 8

@@ -12,7 +12,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from dlclab.service.app import current_user
+from dlclab.service.dependencies import current_user
 from dlclab.service.auth import User
 from tests.service.conftest import make_client
 
