@@ -10,40 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-
 from dlclab.errors import FormatError
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 ROOT_MAGIC = b"root"
-#: TAIGA formats with fixed-size records, in the order they are tried.
-FIXED_FORMATS = ("tunka133", "tunka_rex", "tunka_grande", "taiga_iact")
-
-
-def _matches_fixed(format_name: str, head: bytes) -> bool:
-    """True if every .ksy constant of the first record that lies in ``head`` holds."""
-    from dlclab.formats.taiga import layout as ksy
-
-    layout = ksy.load(format_name)
-    size = layout.record.dtype.itemsize
-    available = min(len(head), size)
-    if available < 8:
-        return False
-    padded = np.zeros(size, dtype=np.uint8)
-    padded[:available] = np.frombuffer(head[:available], np.uint8)
-    problem = layout.first_bad_record(padded.view(layout.record.dtype))
-    if problem is None:
-        return True
-    _, check, rep = problem
-    # only a field reaching beyond the file's end failed: a truncated file of this format
-    return check.offsets[rep] + check.width > available
-
-
-def _matches_hiscore(head: bytes) -> bool:
-    from dlclab.formats.taiga.variable import blocked_layout
-
-    blocked = blocked_layout("taiga_hiscore")
-    return len(head) >= blocked.head.itemsize and head.startswith(blocked.magic)
 
 
 def _kcdc_sniff(path: Path) -> tuple[str | None, str | None]:
@@ -60,9 +30,18 @@ def _kcdc_sniff(path: Path) -> tuple[str | None, str | None]:
         return None, f"KCDC sniffer failed: {exc}"
 
 
+def known_formats() -> list[str]:
+    """Every format detection knows: the TAIGA registry's, then the KCDC exports'."""
+    from dlclab.formats.kcdc import FORMATS as KCDC
+    from dlclab.formats.taiga import READERS
+
+    return [*READERS, *(name for name, _ in KCDC.values())]
+
+
 def detect_format(path: str | os.PathLike) -> str:
-    """The format name of ``path``: ``tunka133 tunka_rex tunka_grande taiga_iact
-    taiga_hiscore kcdc_ascii kcdc_hdf5 kcdc_root``. Raises FormatError if unknown."""
+    """The format name of ``path``: one of :func:`known_formats` (the TAIGA formats
+    ``tunka133 tunka_rex tunka_grande taiga_iact taiga_hiscore``, then ``kcdc_ascii
+    kcdc_hdf5 kcdc_root``). Raises FormatError if unknown."""
     path = Path(path)
     if not path.exists():
         raise FormatError(path, "no such file or directory")
@@ -71,22 +50,20 @@ def detect_format(path: str | os.PathLike) -> str:
         if found:
             return found
         raise FormatError(path, "directory is not a KCDC export" + (f" ({note})" if note else ""))
-    largest = 33318  # a whole Tunka-133 link decides between Tunka-133 and Tunka-Rex
+    from dlclab.formats.taiga import detect_taiga_format, detection_head_bytes
+
     with open(path, "rb") as fh:
-        head = fh.read(largest)
+        head = fh.read(detection_head_bytes())
     if head.startswith(HDF5_MAGIC):
         return "kcdc_hdf5"
     if head.startswith(ROOT_MAGIC):
         return "kcdc_root"
-    for name in FIXED_FORMATS:
-        if _matches_fixed(name, head):
-            return name
-    if _matches_hiscore(head):
-        return "taiga_hiscore"
+    taiga = detect_taiga_format(head)
+    if taiga:
+        return taiga
     found, note = _kcdc_sniff(path)
     if found:
         return found
     raise FormatError(path, "unknown format: no TAIGA package start, HDF5 or ROOT magic, "
                       "or KCDC export" + (f" ({note})" if note else ""), offset=0,
-                      expected="one of tunka133 tunka_rex tunka_grande taiga_iact taiga_hiscore "
-                      "kcdc_ascii kcdc_hdf5 kcdc_root", found=head[:8].hex(" "))
+                      expected="one of " + " ".join(known_formats()), found=head[:8].hex(" "))

@@ -31,10 +31,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dlclab.formats.taiga import FORMATS as TAIGA_FORMATS
 from dlclab.instruments import taiga as layout
 from dlclab.simulate import taiga_eas as eas
 
-FACILITIES = ("tunka133", "tunka_rex", "tunka_grande", "taiga_iact", "taiga_hiscore")
+#: every TAIGA facility writes the raw format of its name (the formats' registry)
+FACILITIES = tuple(TAIGA_FORMATS)
 TUNKA_ARRAY = ("tunka133", "tunka_rex", "tunka_grande")
 FILE_PREFIX = {"tunka133": "t133_c", "tunka_rex": "rex_c", "tunka_grande": "grande_s",
                "taiga_hiscore": "hiscore", "taiga_iact": "iact"}

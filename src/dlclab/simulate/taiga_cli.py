@@ -8,7 +8,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-FACILITY_CHOICES = ("tunka133", "tunka_rex", "tunka_grande", "taiga_iact", "taiga_hiscore", "all")
+
+
+class _FacilityChoices:
+    """``--facility`` choices: the TAIGA formats' registry plus ``all``, looked up only
+    when argparse needs them (so ``dlclab --help`` imports no numpy)."""
+
+    def _names(self) -> list[str]:
+        from dlclab.formats.taiga import FORMATS
+
+        return [*FORMATS, "all"]
+
+    def __iter__(self):
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+
+FACILITY_CHOICES = _FacilityChoices()
 
 EPILOG = """\
 Each facility group throws N primaries:

@@ -23,12 +23,13 @@ from dlclab.formats.taiga.readers import (
     TunkaGrandeReader,
     TunkaRexData,
     TunkaRexReader,
+    detect_taiga_format,
+    detection_head_bytes,
     read_file,
     reader_for,
 )
 from dlclab.formats.taiga.timestamp import decode_time_stamp, encode_time_stamp
 from dlclab.formats.taiga.writers import (
-    FORMATS,
     write_packages,
     write_taiga_hiscore,
     write_taiga_iact,
@@ -37,10 +38,15 @@ from dlclab.formats.taiga.writers import (
     write_tunka_rex,
 )
 
+#: The formats' names (as ``TaigaData.format`` and ``dlclab inspect`` give them), in the
+#: order detection tries them: the registry's keys (:data:`READERS`).
+FORMATS = tuple(READERS)
+
 __all__ = [
     "FORMATS", "READERS", "TaigaData", "TaigaHiscoreData", "TaigaHiscoreReader", "TaigaIactData",
     "TaigaIactReader", "Tunka133Data", "Tunka133Reader", "TunkaGrandeData", "TunkaGrandeReader",
-    "TunkaRexData", "TunkaRexReader", "decode_time_stamp", "encode_time_stamp", "read_file",
+    "TunkaRexData", "TunkaRexReader", "decode_time_stamp", "detect_taiga_format",
+    "detection_head_bytes", "encode_time_stamp", "read_file",
     "reader_for", "write_packages", "write_taiga_hiscore", "write_taiga_iact", "write_tunka133",
     "write_tunka_grande", "write_tunka_rex",
 ]

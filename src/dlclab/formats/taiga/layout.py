@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from dlclab.errors import FormatError
+
 KSY_PACKAGE = "dlclab.formats.taiga.ksy"
 _PRIMITIVES = {"u1": "u1", "u2": "u2", "u4": "u4", "u8": "u8", "s1": "i1", "s2": "i2",
                "s4": "i4", "s8": "i8", "f4": "f4", "f8": "f8"}
@@ -85,6 +87,41 @@ class Check:
     @property
     def label(self) -> str:
         return ".".join(self.path)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken :class:`Check` in a file: the one object readers, writers and format
+    detection turn into a :class:`~dlclab.errors.FormatError`.
+
+    ``offset`` is the byte offset in the file of the offending field, ``record`` the
+    record (a Tunka link, or a package) and ``package`` the DAQ package index."""
+
+    check: Check
+    record: int
+    offset: int
+    package: int
+    found: str
+
+    @property
+    def expected(self) -> str:
+        value = self.check.expected
+        return value.hex(" ") if isinstance(value, bytes) else str(value)
+
+    @property
+    def what(self) -> str:
+        """What is wrong, in words (the field's label and the kind of check)."""
+        check = self.check
+        if isinstance(check.expected, bytes):
+            return f"{check.label}: not a package start (wrong magic)"
+        if "size" in check.path[-1]:
+            return f"{check.label} disagrees with the layout"
+        return f"{check.label} out of the layout's range"
+
+    def error(self, path: Any, message: str | None = None) -> FormatError:
+        """The :class:`FormatError` of this violation in file ``path``."""
+        return FormatError(path, message or self.what, offset=self.offset, package=self.package,
+                           expected=self.expected, found=self.found)
 
 
 @dataclass
@@ -436,6 +473,36 @@ class KsyLayout:
             if best is None or key < best[:2]:
                 best = (rec, int(offsets[rep]), check, rep)
         return None if best is None else (best[0], best[2], best[3])
+
+    def valid_range(self, field_name: str) -> ValidRange:
+        """The ``valid: {min, max}`` range the ``.ksy`` declares for ``field_name``."""
+        for check in self.checks:
+            if check.path[-1] == field_name and isinstance(check.expected, ValidRange):
+                return check.expected
+        raise KsyError(f"{self.source}: no valid range declared for {field_name!r}")
+
+    def first_violation(self, records: np.ndarray, first_record: int = 0) -> Violation | None:
+        """The first layout violation among ``records`` as a :class:`Violation` (where in
+        the file, which package, what was expected and found), or None.
+
+        ``first_record`` is the index in the file of ``records[0]`` (for chunks)."""
+        problem = self.first_bad_record(records)
+        if problem is None:
+            return None
+        index, check, rep = problem
+        raw = records[index:index + 1].view(np.uint8)
+        start = check.offsets[rep]
+        if isinstance(check.expected, bytes):
+            found = raw[start:start + len(check.expected)].tobytes().hex(" ")
+        else:
+            dtype = self._field_dtype(check.path)
+            found = str(int(raw[start:start + dtype.itemsize].view(dtype)[0]))
+        record = first_record + index
+        return Violation(check=check, record=record,
+                         offset=record * self.record.dtype.itemsize + start,
+                         package=record * self.packages_per_record + check.package_of[rep],
+                         found=found)
+
 
 
 @lru_cache(maxsize=None)

@@ -178,8 +178,8 @@ class TunkaGrandeData(TaigaData):
 
     @property
     def link(self) -> np.ndarray:
-        """Link 1..4 of each package (from data_type 3032..3035)."""
-        return self.packages["data_type"].astype(np.int64) - 3031
+        """Link 1..4 of each package (data_type counts links from the .ksy's minimum)."""
+        return self.packages["data_type"].astype(np.int64) - grande_link_base()
 
     def _events(self) -> pd.DataFrame:
         p = self.packages
@@ -191,6 +191,12 @@ class TunkaGrandeData(TaigaData):
             "optical_line_length": p["optical_line_length"][first].astype(np.int64),
             "n_packages": counts.astype(np.int64),
         })
+
+
+def grande_link_base() -> int:
+    """``data_type`` of a Tunka-Grande package is this plus its link (1..4): the ``.ksy``'s
+    ``valid`` range of ``data_type`` starts at link 1."""
+    return ksy.load("tunka_grande").valid_range("data_type").min - 1
 
 
 class TaigaIactData(TaigaData):
@@ -278,9 +284,33 @@ class TaigaHiscoreData(TaigaData):
 
 
 # -- readers ---------------------------------------------------------------------------
+#: Every TAIGA raw format, by name, in the order detection tries them. A reader class
+#: that sets ``format`` registers itself here (as ctapipe's event sources do): detection,
+#: the writers, the simulator's facilities and the CLI's choices all derive from it.
+READERS: dict[str, type[_Reader]] = {}
+
+
 class _Reader:
     format: ClassVar[str]
     data_class: ClassVar[type[TaigaData]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "format" in cls.__dict__:
+            if cls.format in READERS:
+                raise TypeError(f"TAIGA format {cls.format!r} is registered twice")
+            READERS[cls.format] = cls
+
+    @classmethod
+    def head_bytes(cls) -> int:
+        """How many leading bytes :meth:`is_compatible` needs to decide."""
+        raise NotImplementedError
+
+    @classmethod
+    def is_compatible(cls, head: bytes) -> bool:
+        """True if a file starting with ``head`` (at least :meth:`head_bytes` bytes, or the
+        whole file) is of this format, possibly truncated."""
+        raise NotImplementedError
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
@@ -304,6 +334,25 @@ class _Reader:
 class _FixedRecordReader(_Reader):
     """Formats whose records all have one size (everything but HiSCORE)."""
 
+    @classmethod
+    def head_bytes(cls) -> int:
+        # a whole first record: a Tunka-133 link decides between Tunka-133 and Tunka-Rex
+        return ksy.load(cls.format).record.dtype.itemsize
+
+    @classmethod
+    def is_compatible(cls, head: bytes) -> bool:
+        """Every ``.ksy`` constant of the first record that lies in ``head`` holds."""
+        layout = ksy.load(cls.format)
+        size = layout.record.dtype.itemsize
+        available = min(len(head), size)
+        if available < 8:
+            return False
+        padded = np.zeros(size, dtype=np.uint8)
+        padded[:available] = np.frombuffer(head[:available], np.uint8)
+        violation = layout.first_violation(padded.view(layout.record.dtype))
+        # only a field reaching beyond the file's end failed: a truncated file of this format
+        return violation is None or violation.offset + violation.check.width > available
+
     def _valid_records(self, raw: np.ndarray, allow_truncated: bool) -> tuple[np.ndarray, bool]:
         layout = self.layout
         dtype = layout.record.dtype
@@ -321,39 +370,21 @@ class _FixedRecordReader(_Reader):
 
     def _check(self, records: np.ndarray, first_record: int) -> FormatError | None:
         layout = self.layout
-        problem = layout.first_bad_record(records)
-        if problem is None:
+        violation = layout.first_violation(records, first_record)
+        if violation is None:
             return None
-        index, check, rep = problem
-        size = layout.record.dtype.itemsize
-        offset = (first_record + index) * size + check.offsets[rep]
-        raw = records[index:index + 1].view(np.uint8)
-        field_dtype = layout._field_dtype(check.path)
-        width = len(check.expected) if isinstance(check.expected, bytes) else field_dtype.itemsize
-        found_bytes = raw[check.offsets[rep]:check.offsets[rep] + width]
-        if isinstance(check.expected, bytes):
-            found = found_bytes.tobytes().hex(" ")
-            expected = check.expected.hex(" ")
-            what = f"{check.label}: not a package start (wrong magic)"
-        else:
-            found = str(int(found_bytes.view(field_dtype)[0]))
-            expected = str(check.expected)
-            what = (f"{check.label} disagrees with the layout" if "size" in check.path[-1]
-                    else f"{check.label} out of the layout's range")
         record_word = "link" if layout.packages_per_record > 1 else "package"
-        return FormatError(self.path, f"{what} ({record_word} {first_record + index})", offset=offset,
-                           package=(first_record + index) * layout.packages_per_record
-                           + check.package_of[rep], expected=expected, found=found)
+        return violation.error(self.path, f"{violation.what} ({record_word} {violation.record})")
 
     def _tail_error(self, tail: np.ndarray, n_full: int) -> FormatError:
         layout = self.layout
         size = layout.record.dtype.itemsize
         padded = np.zeros(size, dtype=np.uint8)
         padded[:len(tail)] = tail
-        problem = layout.first_bad_record(padded.view(layout.record.dtype))
+        violation = layout.first_violation(padded.view(layout.record.dtype))
         start = n_full * size
         package_starts = layout.package_offsets()
-        if problem is not None and problem[1].offsets[problem[2]] + problem[1].width <= len(tail):
+        if violation is not None and violation.offset + violation.check.width <= len(tail):
             return FormatError(self.path, f"{len(tail)} bytes after the last complete package "
                                "that are not a package (garbage appended?)", offset=start,
                                package=n_full * layout.packages_per_record,
@@ -436,6 +467,15 @@ class TaigaHiscoreReader(_Reader):
     def blocked(self) -> BlockedLayout:
         return blocked_layout(self.format)
 
+    @classmethod
+    def head_bytes(cls) -> int:
+        return blocked_layout(cls.format).head.itemsize
+
+    @classmethod
+    def is_compatible(cls, head: bytes) -> bool:
+        blocked = blocked_layout(cls.format)
+        return len(head) >= blocked.head.itemsize and head.startswith(blocked.magic)
+
     def _decode(self, raw: np.ndarray, start: int, max_packages: int | None,
                 allow_truncated: bool, first_package: int = 0) -> tuple[np.ndarray, int, bool]:
         """(packages, end offset, truncated) of up to ``max_packages`` from byte ``start``;
@@ -505,8 +545,15 @@ class TaigaHiscoreReader(_Reader):
                 return
 
 
-READERS: dict[str, type[_Reader]] = {r.format: r for r in (
-    Tunka133Reader, TunkaRexReader, TunkaGrandeReader, TaigaIactReader, TaigaHiscoreReader)}
+def detect_taiga_format(head: bytes) -> str | None:
+    """The TAIGA format of a file starting with ``head``, or None (formats tried in
+    registration order)."""
+    return next((name for name, reader in READERS.items() if reader.is_compatible(head)), None)
+
+
+def detection_head_bytes() -> int:
+    """Leading bytes of a file that are enough to tell every TAIGA format."""
+    return max(reader.head_bytes() for reader in READERS.values())
 
 
 def reader_for(path: str | os.PathLike, format: str | None = None) -> _Reader:  # noqa: A002

@@ -21,11 +21,10 @@ from numpy.typing import ArrayLike
 
 from dlclab.errors import FormatError
 from dlclab.formats.taiga import layout as ksy
+from dlclab.formats.taiga.readers import READERS, grande_link_base
 from dlclab.formats.taiga.timestamp import encode_time_stamp
 from dlclab.formats.taiga.variable import BlockedLayout, blocked_layout
 
-#: The formats' names, as ``TaigaData.format`` and ``dlclab inspect`` give them.
-FORMATS = ("tunka133", "tunka_rex", "tunka_grande", "taiga_iact", "taiga_hiscore")
 #: VME addresses the writers give (synthetic: the real DAQ's address map is not published).
 FADC_VME_BASE = 0x0008_0000
 TIMER_VME_ADDRESS = 0x0020_0018
@@ -136,12 +135,14 @@ def write_tunka_grande(path, *, event_number, time_ns, samples, cluster, link=1,
     layout = ksy.load("tunka_grande")
     events = np.asarray(event_number)
     n = len(events)
-    if not 1 <= int(link) <= 4:
-        raise ValueError("link must be 1..4")
+    links = layout.valid_range("data_type")
+    n_links = links.max - links.min + 1
+    if not 1 <= int(link) <= n_links:
+        raise ValueError(f"link must be 1..{n_links}")
     records = _records("tunka_grande", n)
     blocks = records["blocks"]
     n_blocks, count = blocks.shape[1], blocks.dtype["samples"].shape[0]
-    records["data_type"] = 3031 + int(link)
+    records["data_type"] = grande_link_base() + int(link)
     records["event_number"] = _vector("event_number", events, n, "u4")
     _set_time(records["time"], time_ns)
     records["cluster_number"] = _vector("cluster", cluster, n, "u1")
@@ -212,8 +213,8 @@ def write_packages(path, format, packages: np.ndarray) -> int:  # noqa: A002 (th
     """Write raw packages as a reader returns them (``TaigaData.packages``): byte-exact.
 
     Refuses packages that break the layout (wrong magic or size) with FormatError."""
-    if format not in FORMATS:
-        raise ValueError(f"unknown TAIGA format {format!r}; expected one of {', '.join(FORMATS)}")
+    if format not in READERS:
+        raise ValueError(f"unknown TAIGA format {format!r}; expected one of {', '.join(READERS)}")
     layout = ksy.load(format)
     if format == "taiga_hiscore":
         blocked = _hiscore()
@@ -227,15 +228,7 @@ def write_packages(path, format, packages: np.ndarray) -> int:  # noqa: A002 (th
     records = np.asarray(packages)
     if records.dtype != layout.record.dtype:
         records = records.astype(layout.record.dtype)
-    problem = layout.first_bad_record(records)
-    if problem is not None:
-        index, check, rep = problem
-        raise FormatError(path, f"refusing to write: {check.label} breaks the layout",
-                          package=index * layout.packages_per_record + check.package_of[rep],
-                          offset=index * layout.record.dtype.itemsize + check.offsets[rep],
-                          expected=_show(check.expected))
+    violation = layout.first_violation(records)
+    if violation is not None:
+        raise violation.error(path, f"refusing to write: {violation.check.label} breaks the layout")
     return _write_bytes(path, records)
-
-
-def _show(value) -> str:
-    return value.hex(" ") if isinstance(value, bytes) else str(value)
