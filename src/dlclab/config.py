@@ -4,6 +4,10 @@
                       ``/srv/dlclab/data`` when the package is installed outside a checkout).
 ``DLCLAB_CATALOG``    the top Intake catalogue (default: ``<data root>/catalogs/dlc.yaml``
                       if it exists, else the checkout's ``catalogs/dlc.yaml``).
+``DLCLAB_RUN_OUTPUT`` set by ``dlclab run`` for the notebook it executes: where the
+                      notebook writes its results (default: ``./results``).
+``JUPYTERHUB_API_URL``, ``JUPYTERHUB_API_TOKEN``  set by JupyterHub in a user's server:
+                      the hub's API and the server's token (:func:`hub_api`).
 """
 from __future__ import annotations
 
@@ -45,3 +49,18 @@ def shared_fixtures() -> Path | None:
         return None
     path = PROJECT_ROOT.parent / "shared" / "fixtures"
     return path if path.is_dir() else None
+
+
+RUN_OUTPUT_ENV = "DLCLAB_RUN_OUTPUT"
+
+
+def run_output_dir() -> Path:
+    """Where an analysis notebook writes its results: the folder of the ``dlclab run``
+    executing it, else ``./results``."""
+    return Path(os.environ.get(RUN_OUTPUT_ENV, "results"))
+
+
+def hub_api() -> tuple[str, str] | None:
+    """(hub API URL, token) inside a hub user's server, None elsewhere."""
+    api, token = os.environ.get("JUPYTERHUB_API_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
+    return (api, token) if api and token else None

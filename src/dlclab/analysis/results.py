@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from dlclab import config
+
 RESULTS_JSON = "results.json"
-ENV_OUTPUT_DIR = "DLCLAB_RUN_OUTPUT"  # set by `dlclab run` so notebooks write beside the executed copy
 
 
 def output_dir(default: str | os.PathLike | None = None) -> Path:
@@ -26,7 +27,7 @@ def output_dir(default: str | os.PathLike | None = None) -> Path:
     if default:
         path = Path(default)
     else:
-        path = Path(os.environ.get(ENV_OUTPUT_DIR, "results"))
+        path = config.run_output_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

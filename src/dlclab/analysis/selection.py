@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from dlclab import config
 
 #: store column -> (KCDC quantity for DataShop-style cut text, thesaurus term of the service)
 CUT_NAMES = {
@@ -73,10 +74,10 @@ class ExportResult:
 def _service_endpoint() -> tuple[str, dict] | None:
     """(URL of the service's export API, auth headers) when running in a hub user's server
     whose hub offers the ``data-aggregation`` service; None otherwise."""
-    api = os.environ.get("JUPYTERHUB_API_URL")
-    token = os.environ.get("JUPYTERHUB_API_TOKEN")
-    if not api or not token:
+    hub = config.hub_api()
+    if hub is None:
         return None
+    api, token = hub
     import requests
 
     headers = {"Authorization": f"token {token}"}
