@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dlclab.atomic import atomic_path
 from dlclab.errors import FormatError
 from dlclab.formats.kcdc.model import (
     ExportInfo, KcdcExport, cast_columns, export_file_target, from_file_values, json_default,
@@ -43,9 +44,9 @@ class KcdcHdf5Export:
         """Write ``export`` to ``path`` (a file, or a directory that gets ``events.h5``)."""
         import h5py
 
-        path, tmp = export_file_target(path, FILE_NAME)
+        path = export_file_target(path, FILE_NAME)
         info = export.info.for_tables(export.tables, log10)
-        with h5py.File(tmp, "w") as h5:
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
             h5.attrs["kcdc_export"] = FORMAT_TAG
             h5.attrs["info"] = json.dumps(info.to_dict(), default=json_default)
             for component, frame in export.tables.items():
@@ -77,7 +78,6 @@ class KcdcHdf5Export:
                         ds[:] = data
                     ds.attrs["unit"] = unit
                     ds.attrs["per_station"] = True
-        tmp.replace(path)
         return path
 
     @staticmethod

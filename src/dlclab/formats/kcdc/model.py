@@ -222,12 +222,12 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-def export_file_target(path: str | Path, file_name: str) -> tuple[Path, Path]:
+def export_file_target(path: str | Path, file_name: str) -> Path:
     """Where a one-file export goes: ``path`` itself, or ``path/file_name`` when ``path``
-    is a folder (or has no suffix, and is created); plus the ``.part`` file it is written
-    to first and renamed from, so that a reader never sees half an export."""
+    is a folder (or has no suffix, and is created). Writers write it through
+    :func:`dlclab.atomic.atomic_path`, so that a reader never sees half an export."""
     path = Path(path)
     if path.is_dir() or path.suffix == "":
         path.mkdir(parents=True, exist_ok=True)
         path = path / file_name
-    return path, path.with_name(path.name + ".part")
+    return path

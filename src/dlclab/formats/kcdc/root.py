@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dlclab.atomic import atomic_path
 from dlclab.errors import FormatError
 from dlclab.formats.kcdc.model import (
     ExportInfo, KcdcExport, cast_columns, export_file_target, from_file_values, json_default,
@@ -73,10 +74,10 @@ class KcdcRootExport:
     def write(export: KcdcExport, path: str | Path, log10: list[str] | tuple[str, ...] = ()) -> Path:
         import uproot
 
-        path, tmp = export_file_target(path, FILE_NAME)
+        path = export_file_target(path, FILE_NAME)
         info = export.info.for_tables(export.tables, log10)
         n = len(export)
-        with uproot.recreate(tmp) as f:
+        with atomic_path(path) as tmp, uproot.recreate(tmp) as f:
             f[INFO_KEY] = json.dumps(info.to_dict(), default=json_default)
             for component, frame in export.tables.items():
                 values = to_file_values(frame, component, info.log10)
@@ -102,7 +103,6 @@ class KcdcRootExport:
                     if stations:
                         chunk["Station"] = ak.zip({k: export.stations[k][lo:hi] for k in STATION_ARRAYS})
                     tree.extend(chunk)
-        tmp.replace(path)
         return path
 
     @staticmethod

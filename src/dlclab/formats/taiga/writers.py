@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
+from dlclab.atomic import write_bytes
 from dlclab.errors import FormatError
 from dlclab.formats.taiga import layout as ksy
 from dlclab.formats.taiga.readers import READERS, grande_link_base
@@ -67,13 +68,8 @@ def _samples(name: str, value: ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _write_bytes(path: str | os.PathLike, data: np.ndarray) -> int:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "wb") as fh:
-        fh.write(memoryview(np.ascontiguousarray(data)).cast("B"))
-    os.replace(tmp, path)  # never leave a half-written raw file under the real name
-    return path.stat().st_size
+    # never leave a half-written raw file under the real name
+    return write_bytes(path, memoryview(np.ascontiguousarray(data)).cast("B"))
 
 
 def _write_links(format_name: str, path, event_number, time_ns, fadc, cluster,
