@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlclab import config
-from dlclab.analysis.inputs import LEDGER, sha256_file
 from dlclab.analysis.parameters import declared_parameters, validate
 from dlclab.analysis.results import RESULTS_JSON
 from dlclab.errors import DlclabError, ParameterError
 from dlclab.provenance.crate import write_crate
 from dlclab.provenance.environment import environment
+from dlclab.provenance.ledger import LEDGER
 from dlclab.provenance.runs import RUN_RECORD, default_runs_dir
+from dlclab.store.manifest import sha256_file
 
 #: Injected by the runner; notebooks declare it but users do not set it with -p.
 OUTPUT_PARAMETER = "output_dir"
