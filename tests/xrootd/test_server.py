@@ -42,7 +42,7 @@ def xrdfs(srv, *args, keytab=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("XrdSec")}
     if keytab:
         env["XrdSecSSSKT"] = str(keytab)
-    return subprocess.run(["xrdfs", srv.url, *args], env=env, capture_output=True, text=True,
+    return subprocess.run(["xrdfs", srv.url, *args], env=env, capture_output=True, text=True, check=False,
                           timeout=60)
 
 
