@@ -24,7 +24,7 @@ DLCLAB := $(VENV)/bin/dlclab
 DATA ?= $(CURDIR)/data
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv node browser data lab test bench lock clean
+.PHONY: help setup venv node browser xrootd data lab test bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -60,7 +60,13 @@ browser: ## Debian's Chromium for the browser tests (no browser download)
 	  else echo "Chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; \
 	fi
 
-setup: venv node browser ## everything the lab and the tests need
+xrootd: ## Debian's XRootD server for the storage instances (docs/storage.md)
+	@if [ ! -x /usr/bin/xrootd ] || [ ! -x /usr/bin/xrdfs ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xrootd-server xrootd-client >/dev/null; \
+	  else echo "XRootD is missing: sudo apt-get install xrootd-server xrootd-client" >&2; exit 1; fi; \
+	fi
+
+setup: venv node browser xrootd ## everything the lab and the tests need
 
 data: venv ## build the sample releases, the Intake catalogues and the meta-data catalogue under data/
 	$(DLCLAB) sample --data-root $(DATA)

@@ -1,0 +1,1 @@
+"""Storage instances served over XRootD (APPDS storages S1..Sn). See docs/storage.md."""
