@@ -73,8 +73,8 @@ def test_large_site_uses_an_external_database_from_a_secret(large):
     egress = large[("NetworkPolicy", "dlclab-data-aggregation")]["spec"]["egress"]
     assert {"ipBlock": {"cidr": "10.20.30.40/32"}} in [t for rule in egress for t in rule.get("to", [])]
     assert large[("PersistentVolumeClaim", "dlclab-data")]["spec"]["storageClassName"] == "cvmfs"
-    assert ("PersistentVolumeClaim", "dlclab-raw-kascade") not in large
-    assert ("PersistentVolumeClaim", "nbgrader-exchange-kascade-school") in large
+    assert ("PersistentVolumeClaim", "dlclab-internal-kascade") not in large
+    assert ("PersistentVolumeClaim", "nbgrader-course-kascade-school") in large
 
 
 def test_external_database_needs_its_secret(helm):
@@ -94,22 +94,26 @@ def test_no_secret_values_rendered(small, large):
 
 
 def test_data_volumes_are_read_only(small):
-    for name in ("dlclab-data", "dlclab-raw-kascade", "dlclab-raw-taiga"):
+    for name in ("dlclab-data", "dlclab-internal-kascade", "dlclab-internal-taiga"):
         assert small[("PersistentVolumeClaim", name)]["spec"]["accessModes"] == ["ReadOnlyMany"]
         pv = small[("PersistentVolume", f"{name}-dlclab")]
         assert pv["spec"]["nfs"]["readOnly"] is True and "ro" in pv["spec"]["mountOptions"]
     das = small[("Deployment", "dlclab-data-aggregation")]["spec"]["template"]["spec"]
     mounts = {m["mountPath"]: m for m in das["containers"][0]["volumeMounts"]}
     assert mounts["/srv/dlclab/data"]["readOnly"] is True
+    # the service reads every collaboration's tree with its gid
+    assert mounts["/srv/dlclab/collaborations/taiga"]["readOnly"] is True
+    assert das["securityContext"]["supplementalGroups"] == [3001, 3002]
 
 
-def test_course_exchange_layout(small):
-    for kind in ("exchange", "course"):
-        pvc = small[("PersistentVolumeClaim", f"nbgrader-{kind}-astroparticle-online")]
-        assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
-    job = small[("Job", "nbgrader-exchange-layout-astroparticle-online")]
-    script = job["spec"]["template"]["spec"]["containers"][0]["command"][-1]
-    assert "-g 2000 -m 1773 inbound" in script  # students drop, only instructors list
+def test_course_folder_layout(small):
+    pvc = small[("PersistentVolumeClaim", "nbgrader-course-astroparticle-online")]
+    assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+    job = small[("Job", "nbgrader-course-layout-astroparticle-online")]
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    script = container["command"][-1]
+    assert "chown -h 0:2000 /course" in script and "chmod 2770 /course" in script
+    assert container["securityContext"]["capabilities"]["add"] == ["CHOWN", "FOWNER"]
 
 
 def test_database_reachable_only_from_the_aggregation_service(small):
@@ -125,9 +129,20 @@ def test_database_reachable_only_from_the_aggregation_service(small):
 def test_dask_clusters_isolated(small):
     policy = small[("NetworkPolicy", "dlclab-dask-clusters")]["spec"]
     assert policy["policyTypes"] == ["Ingress", "Egress"]
-    allowed = policy["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][1]["values"]
-    assert "traefik" in allowed and "proxy" not in allowed
+    sources = [p["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+               for rule in policy["ingress"] for p in rule["from"]]
+    assert sorted(sources) == ["gateway", "traefik"]  # other dask pods: per-owner policy
     assert not any("ipBlock" in t for r in policy["egress"] for t in r.get("to", []))
+
+
+def test_hub_may_manage_network_policies_and_nothing_else(small):
+    role = small[("Role", "dlclab-hub-networkpolicies")]
+    assert role["rules"] == [{"apiGroups": ["networking.k8s.io"],
+                              "resources": ["networkpolicies"],
+                              "verbs": ["get", "create", "update"]}]
+    binding = small[("RoleBinding", "dlclab-hub-networkpolicies")]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "hub",
+                                    "namespace": "dlclab"}]
 
 
 def resolved_env(deployment: dict) -> dict[str, str]:
@@ -169,3 +184,38 @@ def test_aggregation_service_environment_is_what_huboauth_reads(small, monkeypat
     assert auth.access_scopes == {"access:services!service=data-aggregation"}
     assert env["DLCLAB_CATALOGUE_URL"] == (
         "postgresql+psycopg://dlclab:<DLCLAB_CATALOGUE_PASSWORD>@dlclab-catalogue-db:5432/dlclab")
+
+
+def test_ngshare_arguments_match_its_command_line(small):
+    deployment = small[("Deployment", "dlclab-ngshare")]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["python", "-m", "ngshare"]
+    out = subprocess.run([sys.executable, "-m", "ngshare", "--help"], check=True,
+                         capture_output=True, text=True).stdout
+    flags = [a for a in container["args"] if a.startswith("--")]
+    assert flags and all(flag in out for flag in flags), (flags, out)
+    args = dict(zip(container["args"][::2], container["args"][1::2]))
+    # its state lives on its own claim, which no user's pod mounts
+    assert args["--database"] == "sqlite:////srv/ngshare/ngshare.db"
+    assert args["--storage"].startswith("/srv/ngshare/")
+    assert args["--admins"] == "admin"
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    assert volumes[mounts["/srv/ngshare"]]["persistentVolumeClaim"]["claimName"] == "dlclab-ngshare"
+    security = deployment["spec"]["template"]["spec"]["securityContext"]
+    assert security["runAsUser"] not in (0, 1000) and security["runAsNonRoot"] is True
+
+
+def test_ngshare_environment_is_what_huboauth_reads(small, monkeypatch):
+    from jupyterhub.services.auth import HubOAuth
+
+    env = resolved_env(small[("Deployment", "dlclab-ngshare")])
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    auth = HubOAuth()
+    assert auth.api_url == "http://hub:8081/hub/api"
+    assert auth.api_token == "<JUPYTERHUB_API_TOKEN>"  # z2jh's Secret `hub`
+    assert auth.oauth_client_id == "service-ngshare"
+    assert auth.access_scopes == {"access:services!service=ngshare"}
+    assert env["JUPYTERHUB_SERVICE_PREFIX"] == "/services/ngshare/"
+    assert env["JUPYTERHUB_SERVICE_URL"] == "http://0.0.0.0:8080"

@@ -18,6 +18,7 @@ from dask_gateway_server.backends.kubernetes.controller import KubeController
 from dask_gateway_server.models import User
 from traitlets.config import Config
 
+from dlclab.hub.kubernetes import user_uid
 from tests.deploy.conftest import KUBERNETES_VERSION, UPSTREAM, VALUES_DIR, load_yaml, schemas_dir
 from tests.deploy.values_merge import merge_values
 
@@ -126,12 +127,12 @@ def test_workers_mount_data_read_only_and_raw_data_only_for_members(config):
     _, member, _ = cluster_pods(config, User("tunka", ["taiga"]), {})
     _, outsider, _ = cluster_pods(config, User("ann", ["students"]), {})
     assert volumes_of(member)["dlclab-data"]["persistentVolumeClaim"]["readOnly"] is True
-    assert volumes_of(member)["dlclab-raw-taiga"]["persistentVolumeClaim"]["readOnly"] is True
-    assert "dlclab-raw-kascade" not in volumes_of(member)
+    assert volumes_of(member)["dlclab-internal-taiga"]["persistentVolumeClaim"]["readOnly"] is True
+    assert "dlclab-internal-kascade" not in volumes_of(member)
     assert "dlclab-data" in volumes_of(outsider)
-    assert not any(name.startswith("dlclab-raw-") for name in volumes_of(outsider))
+    assert not any(name.startswith("dlclab-internal-") for name in volumes_of(outsider))
     mounts = {m["mountPath"]: m for m in member["spec"]["containers"][0]["volumeMounts"]}
-    assert mounts["/srv/dlclab/data/raw/taiga"]["readOnly"] is True
+    assert mounts["/srv/dlclab/collaborations/taiga"]["readOnly"] is True
 
 
 def test_worker_pods_prefer_their_own_node_pool(config):
@@ -140,5 +141,5 @@ def test_worker_pods_prefer_their_own_node_pool(config):
     assert spec["tolerations"][0]["value"] == "dask-workers"
     terms = spec["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
     assert terms[0]["preference"]["matchExpressions"][0]["values"] == ["dask-workers"]
-    assert spec["securityContext"]["runAsUser"] == 1000
+    assert spec["securityContext"]["runAsUser"] == user_uid("ann")
     assert spec["automountServiceAccountToken"] is False

@@ -22,6 +22,7 @@ from nativeauthenticator import NativeAuthenticator
 
 from tests.deploy.conftest import KUBERNETES_VERSION, UPSTREAM, VALUES_DIR, load_yaml, schemas_dir
 from tests.deploy.values_merge import merge_values
+from dlclab.hub.kubernetes import user_uid
 from tests.deploy.z2jh_config import write_hub_config
 
 GATEWAY_URL = "http://traefik-dask-gateway/services/dask-gateway"
@@ -32,14 +33,32 @@ class Group:
     name: str
 
 
+def hub_database(*names: str):
+    """A real JupyterHub database (in memory) holding users ``names``."""
+    from jupyterhub import orm
+
+    session = orm.new_session_factory("sqlite://")()
+    for name in names:
+        session.add(orm.User(name=name))
+    session.commit()
+    return session
+
+
 @dataclass
 class LabUser:
-    """What KubeSpawner and our snippets read of a ``jupyterhub.user.User``."""
+    """What KubeSpawner and our snippets read of a ``jupyterhub.user.User``: its
+    ``db`` is a real hub database, holding this user and ``others``."""
     name: str
     groups: list[Group] = field(default_factory=list)
     admin: bool = False
     id: int = 7
     url: str = "/user/x/"
+    others: tuple[str, ...] = ("someone-else",)
+    db: object = None
+
+    def __post_init__(self):
+        if self.db is None:
+            self.db = hub_database(self.name, *self.others)
 
     @property
     def escaped_name(self) -> str:
@@ -195,8 +214,9 @@ def test_every_profile_makes_a_valid_pod(hub_app, profile):
     manifest = pod_manifest(hub_app, LabUser("tunka", [Group("taiga")]), profile)
     notebook = next(c for c in manifest["spec"]["containers"] if c["name"] == "notebook")
     limits = notebook["resources"]["limits"]
-    assert notebook["securityContext"]["runAsUser"] == 1000
+    assert notebook["securityContext"]["runAsUser"] == user_uid("tunka")
     assert notebook["securityContext"]["allowPrivilegeEscalation"] is False
+    assert notebook["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     if profile == "gpu":
         assert limits["nvidia.com/gpu"] == "1"
         assert notebook["image"] == "ghcr.io/dlclab/lab-gpu:0.1.0"
@@ -212,27 +232,28 @@ def test_data_is_read_only_and_collaboration_data_only_for_members(hub_app):
     outsider = pod_manifest(hub_app, LabUser("stud", [Group("students")]))
     assert claims(member)["dlclab-data"] is True
     assert mounts(member)["/srv/dlclab/data"]["readOnly"] is True
-    assert claims(member)["dlclab-raw-taiga"] is True
-    assert mounts(member)["/srv/dlclab/data/raw/taiga"]["readOnly"] is True
-    assert "dlclab-raw-kascade" not in claims(member)
-    assert not any(c.startswith("dlclab-raw-") for c in claims(outsider))
+    assert claims(member)["dlclab-internal-taiga"] is True
+    assert mounts(member)["/srv/dlclab/collaborations/taiga"]["readOnly"] is True
+    assert "dlclab-internal-kascade" not in claims(member)
+    assert not any(c.startswith("dlclab-internal-") for c in claims(outsider))
     assert "claim-stud" in claims(outsider)  # the home volume
     assert mounts(outsider)["/home/jovyan"]["name"] == "volume-stud"
 
 
-def test_course_exchange_is_mounted_for_the_course_members_only(hub_app):
+def test_course_folder_is_mounted_for_the_course_instructors_only(hub_app):
     course = "astroparticle-online"
     student = pod_manifest(hub_app, LabUser("s1", [Group(f"nbgrader-{course}")]))
     teacher = pod_manifest(hub_app, LabUser("t1", [Group(f"formgrade-{course}")]))
     other = pod_manifest(hub_app, LabUser("o1", [Group("students")]))
-    exchange = f"/srv/nbgrader/exchange/{course}"
-    assert claims(student)[f"nbgrader-exchange-{course}"] is False
-    assert exchange in mounts(student)
     assert f"nbgrader-course-{course}" not in claims(student)
     assert 2000 not in (student["spec"]["securityContext"].get("supplementalGroups") or [])
-    assert exchange in mounts(teacher) and f"/home/jovyan/courses/{course}" in mounts(teacher)
+    assert claims(teacher)[f"nbgrader-course-{course}"] is False
+    assert f"/home/jovyan/courses/{course}" in mounts(teacher)
     assert 2000 in teacher["spec"]["securityContext"]["supplementalGroups"]
     assert not any(c.startswith("nbgrader-") for c in claims(other))
+    # no exchange folder at all: ngshare is the exchange
+    for pod in (student, teacher, other):
+        assert not any(c.startswith("nbgrader-exchange") for c in claims(pod))
 
 
 def test_stopping_a_server_stops_the_users_dask_clusters(hub_app):
@@ -299,13 +320,20 @@ def test_instructors_are_told_their_course(hub_app):
 
 
 def test_nbgrader_config_in_the_users_servers(hub_values, tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_USER", "s1")  # KubeSpawner sets it in every server
+    import ngshare_exchange
     from nbgrader.auth import Authenticator
     from nbgrader.coursedir import CourseDirectory
-    from nbgrader.exchange.default.exchange import Exchange
+    from nbgrader.exchange import ExchangeFactory
 
     student = load_extra_file(hub_values, "nbgrader-config", tmp_path, monkeypatch)
-    exchange = Exchange(config=student, coursedir=CourseDirectory(config=student))
-    assert exchange.root == "/srv/nbgrader/exchange" and exchange.path_includes_course
+    factory = ExchangeFactory(config=student)
+    assert factory.submit is ngshare_exchange.ExchangeSubmit
+    assert factory.collect is ngshare_exchange.ExchangeCollect
+    assert factory.release_assignment is ngshare_exchange.ExchangeReleaseAssignment
+    exchange = factory.exchange(config=student, coursedir=CourseDirectory(config=student))
+    # through the hub's proxy, which forwards to the ngshare service of helm/dlclab
+    assert exchange.ngshare_url == "http://proxy-public/services/ngshare"
     assert Authenticator(config=student).plugin_class.__name__ == "JupyterHubAuthPlugin"
     assert CourseDirectory(config=student).course_id == ""
     teacher = load_extra_file(hub_values, "nbgrader-config", tmp_path, monkeypatch,

@@ -14,6 +14,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+#: The name of the z2jh release (helm/deploy.sh installs it as `hub`).
+RELEASE = "hub"
 IDLE_CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
 
 
@@ -37,6 +39,9 @@ def _kubespawner_settings(singleuser: dict[str, Any]) -> dict[str, Any]:
         "profile_list": list(singleuser.get("profileList") or []),
         "allow_privilege_escalation": singleuser.get("allowPrivilegeEscalation"),
         "pod_name_template": "jupyter-{user_server}",
+        # z2jh labels every user pod with the chart's app and release
+        "common_labels": {"app": "jupyterhub", "heritage": "jupyterhub", "release": RELEASE,
+                          "chart": "jupyterhub-4.4.0"},
     }
     volumes = list(storage.get("extraVolumes") or [])
     mounts = list(storage.get("extraVolumeMounts") or [])
@@ -87,3 +92,48 @@ def write_hub_config(values: dict[str, Any], path: Path) -> Path:
         lines += [f"# ---- hub.extraConfig.{key}", hub["extraConfig"][key]]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+_PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+_METADATA = "169.254.169.254/32"
+_DNS = [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
+
+
+def singleuser_network_policy(values: dict[str, Any], namespace: str = "dlclab") -> dict:
+    """The NetworkPolicy ``singleuser`` that z2jh 4.4.0 renders from the merged values
+    (``templates/singleuser/netpol.yaml`` and the ``renderEgressRules`` helper of its
+    ``_helpers-netpol.tpl``, re-expressed: the chart cannot be fetched here): users'
+    servers accept the pods labelled ``hub.jupyter.org/network-access-singleuser`` on the
+    notebook port, reach the hub on 8081, the listed ``egress`` rules and the ranges that
+    ``egressAllowRules`` opens."""
+    netpol = values["singleuser"]["networkPolicy"]
+    allow = netpol["egressAllowRules"]
+    selector = {"component": "singleuser-server", "app": "jupyterhub", "release": RELEASE}
+    egress = [{"to": [{"podSelector": {"matchLabels": {
+        "component": "hub", "app": "jupyterhub", "release": RELEASE}}}],
+        "ports": [{"port": 8081}]}]
+    if allow.get("dnsPortsCloudMetadataServer"):
+        egress.append({"to": [{"ipBlock": {"cidr": _METADATA}}], "ports": _DNS})
+    if allow.get("dnsPortsKubeSystemNamespace"):
+        egress.append({"to": [{"namespaceSelector": {"matchLabels": {
+            "kubernetes.io/metadata.name": "kube-system"}}}], "ports": _DNS})
+    if allow.get("dnsPortsPrivateIPs") and not allow.get("privateIPs"):
+        egress.append({"to": [{"ipBlock": {"cidr": c}} for c in _PRIVATE], "ports": _DNS})
+    if allow.get("nonPrivateIPs"):
+        except_ = ([] if allow.get("privateIPs") else list(_PRIVATE)) + (
+            [] if allow.get("cloudMetadataServer") else [_METADATA])
+        block = {"cidr": "0.0.0.0/0", **({"except": except_} if except_ else {})}
+        egress.append({"to": [{"ipBlock": block}]})
+    if allow.get("privateIPs") and not allow.get("nonPrivateIPs"):
+        egress.append({"to": [{"ipBlock": {"cidr": c}} for c in _PRIVATE]})
+    if allow.get("cloudMetadataServer") and not allow.get("nonPrivateIPs"):
+        egress.append({"to": [{"ipBlock": {"cidr": _METADATA}}]})
+    egress += list(netpol.get("egress") or [])
+    ingress = [{"ports": [{"port": "notebook-port"}], "from": [{"podSelector": {
+        "matchLabels": {"hub.jupyter.org/network-access-singleuser": "true"}}}]}]
+    ingress += list(netpol.get("ingress") or [])
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "singleuser", "namespace": namespace},
+            "spec": {"podSelector": {"matchLabels": selector},
+                     "policyTypes": ["Ingress", "Egress"],
+                     "ingress": ingress, "egress": egress}}
