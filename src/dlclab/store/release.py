@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-import secrets
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dlclab.atomic import fsync_dir, fsync_tree, remove_stale, temporary_name
 from dlclab.errors import DlclabError
 from dlclab.store.layout import MANIFEST, DataRoot
 from dlclab.store.manifest import (
@@ -36,7 +35,6 @@ from dlclab.store.manifest import (
     verify_release,
 )
 
-_TMP = re.compile(r"^\.(?P<release>.+)\.tmp-(?P<pid>\d+)-[0-9a-f]+$")
 
 
 class ReleaseExistsError(DlclabError):
@@ -82,47 +80,9 @@ def software_versions() -> dict[str, str]:
     return out
 
 
-def _fsync_tree(top: Path) -> None:
-    """fsync every file, then every directory bottom-up, so the rename commits durable data."""
-    for dirpath, _dirs, filenames in os.walk(top, topdown=False):
-        for name in filenames:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        _fsync_dir(Path(dirpath))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_builds(experiment_dir: Path) -> list[Path]:
     """Remove temporary build directories whose process no longer runs. Returns them."""
-    removed = []
-    if not experiment_dir.is_dir():
-        return removed
-    for child in experiment_dir.iterdir():
-        m = _TMP.match(child.name)
-        if m and child.is_dir() and not _pid_alive(int(m["pid"])):
-            shutil.rmtree(child, ignore_errors=True)
-            removed.append(child)
-    return removed
+    return remove_stale(experiment_dir)
 
 
 def _check_existing(target: Path, new_build_id: str) -> Manifest:
@@ -164,7 +124,7 @@ def build_release(
     experiment_dir = layout.experiment_dir(info.experiment)
     experiment_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(experiment_dir)
-    tmp = experiment_dir / f".{info.release}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = temporary_name(target)
     tmp.mkdir()
     try:
         datasets = plain(write(tmp))
@@ -175,7 +135,7 @@ def build_release(
             files=list_files(tmp), software=software_versions())
         manifest.write(tmp)
         _make_readable(tmp)
-        _fsync_tree(tmp)
+        fsync_tree(tmp)
         try:
             os.rename(tmp, target)
         except OSError:
@@ -183,7 +143,7 @@ def build_release(
             if (target / MANIFEST).exists():
                 return BuildResult(target, _check_existing(target, new_id), "unchanged")
             raise
-        _fsync_dir(experiment_dir)
+        fsync_dir(experiment_dir)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
