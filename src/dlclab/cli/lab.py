@@ -6,7 +6,7 @@ from pathlib import Path
 
 EXAMPLES = """\
 examples:
-  dlclab lab --data-root data              # http://127.0.0.1:8000, admin password printed
+  dlclab lab --data-root data              # http://127.0.0.1:8000, admin password printed once
   dlclab lab --data-root data --demo       # also demo users in each group
   dlclab lab --data-root data --port 8080 --state-dir /tmp/lab
 
@@ -38,7 +38,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dlclab.hub.runner import LabRunner
+    from dlclab.hub.runner import LabRunner, private_stream
     from dlclab.hub.settings import LabSettings
 
     settings = LabSettings(port=args.port, ip=args.ip, log_level=args.log_level,
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.demo:
             lab.setup_demo()
-        print(lab.banner(args.demo), flush=True)
+        print(lab.banner(args.demo, show_secrets=private_stream()), flush=True)
     except BaseException:
         lab.stop()
         raise

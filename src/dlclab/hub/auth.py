@@ -19,8 +19,12 @@ from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
 from traitlets import Unicode
 
-#: ``useradd`` flags: private home (Debian's default HOME_MODE makes homes world-readable)
-ADD_USER_CMD = ["useradd", "-m", "-K", "HOME_MODE=0700", "-s", "/bin/bash"]
+from dlclab.hub.usernames import LAB_USER_COMMENT, refusal
+
+#: ``useradd`` flags: private home (Debian's default HOME_MODE makes homes world-readable),
+#: and the comment that marks the account as one the lab made for a hub user
+ADD_USER_CMD = ["useradd", "-m", "-K", "HOME_MODE=0700", "-s", "/bin/bash",
+                "-c", LAB_USER_COMMENT]
 
 
 class _AccountsMixin(Authenticator):
@@ -60,8 +64,19 @@ class LabAuthenticator(_AccountsMixin, NativeAuthenticator):
 
 
 class LabSystemUserAuthenticator(_AccountsMixin, NativeAuthenticator, LocalAuthenticator):
-    """Password accounts with admin approval, each hub user a system user (root only)."""
+    """Password accounts with admin approval, each hub user a system user (root only).
+
+    Names that would make a hub user run as an account the lab did not create for it
+    (``root``, ``grader-<course>``, any existing system account) are refused at sign-up,
+    at creation through the REST API and at log-in (:mod:`dlclab.hub.usernames`)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.ensure_accounts()
+
+    def validate_username(self, username: str) -> bool:
+        reason = refusal(username)
+        if reason is not None:
+            self.log.warning("dlclab: refused: %s", reason)
+            return False
+        return super().validate_username(username)

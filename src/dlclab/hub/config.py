@@ -105,6 +105,7 @@ def configure(c, settings: LabSettings) -> None:
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
     c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
     c.JupyterHub.log_level = settings.log_level
+    c.LabHubApp.service_start_timeout = settings.service_start_timeout_s
     c.JupyterHub.cleanup_servers = True  # Ctrl-C stops every user server
     c.JupyterHub.cleanup_proxy = True
     # POST /users/:name/server answers at once (202) instead of holding the request 10 s:

@@ -1,7 +1,8 @@
 """Start, administer and stop the lab's JupyterHub process (``dlclab lab``, tests).
 
 :class:`LabRunner` prepares the state directory (accounts, admin API token, data policy),
-starts ``jupyterhub -f hub/jupyterhub_config.py`` in its own session, waits until it
+starts the hub (:mod:`dlclab.hub.app`, JupyterHub with a longer wait for its managed
+services) with ``-f hub/jupyterhub_config.py`` in its own session, waits until it
 answers, and stops it with SIGINT: JupyterHub then stops every user server (whose
 post-stop hook stops their dask clusters), its services (dask-gateway stops all
 clusters) and its proxy.
@@ -19,7 +20,9 @@ import logging
 import os
 import secrets
 import signal
+import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -45,6 +48,20 @@ def new_password() -> str:
     return secrets.token_urlsafe(12)
 
 
+def private_stream(stream=None) -> bool:  # noqa: ANN001 - a text stream
+    """Whether a secret written to ``stream`` (default stdout) stays with whoever started
+    the lab: a terminal, or a regular file nobody else can read. A pipe (``| tee log``)
+    is not: its reader decides where the secret ends up."""
+    stream = stream if stream is not None else sys.stdout
+    try:
+        if stream.isatty():
+            return True
+        st = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    return stat.S_ISREG(st.st_mode) and not st.st_mode & 0o077
+
+
 def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -63,6 +80,8 @@ class LabRunner:
         self.process: subprocess.Popen | None = None
         self.client: HubClient | None = None
         self._log_handle = None
+        #: accounts given a password by this run: the only passwords the banner may show
+        self.new_accounts: set[str] = set()
 
     # ---- state
     @property
@@ -78,6 +97,7 @@ class LabRunner:
         if name not in accounts:
             accounts[name] = password or new_password()
             _write_private(self.settings.accounts_file, json.dumps(accounts, indent=1))
+            self.new_accounts.add(name)
         return accounts[name]
 
     def prepare(self, demo: bool = False) -> list[str]:
@@ -113,7 +133,8 @@ class LabRunner:
             provision_course(CourseLayout(s.courses_root), course, as_root=s.isolated)
 
     # ---- process
-    def start(self, timeout_s: float = 60.0) -> None:
+    def start(self, timeout_s: float = 300.0) -> None:
+        """Start the hub; wait (while it runs) until it answers, at most ``timeout_s``."""
         s = self.settings
         env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
         env.update(s.to_env())
@@ -124,7 +145,7 @@ class LabRunner:
             self._log_handle = open(self.log_file, "ab")
             out = self._log_handle
         self.process = subprocess.Popen(
-            [str(s.bin / "jupyterhub"), "-f", str(s.hub_dir / "jupyterhub_config.py")],
+            [str(s.python), "-m", "dlclab.hub.app", "-f", str(s.hub_dir / "jupyterhub_config.py")],
             cwd=s.state_dir, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
             start_new_session=True,  # Ctrl-C reaches us; we stop the hub in order
         )
@@ -199,22 +220,33 @@ class LabRunner:
                 raise DlclabError(f"{path}: expected a function setup_demo(lab)")
             module.setup_demo(self)
 
-    def banner(self, demo: bool) -> str:
+    def banner(self, demo: bool, show_secrets: bool = False) -> str:
+        """What ``dlclab lab`` prints once the hub is up.
+
+        Passwords appear only if ``show_secrets`` (the caller checked that its output is
+        private, :func:`private_stream`) and only for accounts created by this run: a
+        secret is printed once, never again at later starts and never into a shared log."""
         s = self.settings
         accounts = self.accounts
+
+        def password(name: str) -> str:
+            if show_secrets and name in self.new_accounts:
+                return accounts[name]
+            return "(not shown)"
+
         lines = [
             "",
             "=" * 72,
             f"  dlclab lab is running on {s.public_url}",
-            f"  log in as '{s.admin_user}' with password: {accounts[s.admin_user]}",
-            f"  (passwords are kept in {s.accounts_file}, readable by root only;",
-            "   new users sign up at /hub/signup and the admin approves them at",
-            "   /hub/authorize)",
+            f"  log in as '{s.admin_user}' with password: {password(s.admin_user)}",
+            f"  (passwords are kept in {s.accounts_file}, readable by root only:",
+            f"   sudo cat {s.accounts_file}; new users sign up at /hub/signup and the",
+            "   admin approves them at /hub/authorize)",
         ]
         if demo:
             lines.append("  demo users:")
             for name, groups in DEMO_USERS.items():
-                lines.append(f"    {name:18s} {accounts[name]:20s} groups: {', '.join(groups)}")
+                lines.append(f"    {name:18s} {password(name):20s} groups: {', '.join(groups)}")
         if not s.isolated:
             lines.append("  WARNING: not root: users are NOT isolated (one shared OS user)")
         lines += ["  Ctrl-C stops the hub, every user server, service and dask cluster.",

@@ -98,6 +98,9 @@ class LabSettings:
     courses_file: Path | None = field(default_factory=default_courses_file)
     courses_root: Path = field(default_factory=default_courses_root)
     log_level: str = "INFO"
+    #: how long the hub waits at start for each managed service to answer (JupyterHub
+    #: alone gives up after ~10 s, too short for a formgrader on a loaded machine)
+    service_start_timeout_s: float = 120.0
 
     # ---- derived paths
     @property
