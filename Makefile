@@ -43,11 +43,16 @@ $(VENV): $(VENV_DIR)/.complete
 
 venv: $(VENV) ## the pinned venv (.venv links to it) with dlclab installed editable
 	@$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1
-	@# Lab users' servers import dlclab from this checkout: as root, make sure they can
-	@# traverse to it (execute bit only on the ancestors; nothing becomes listable).
-	@if [ "$$(id -u)" = 0 ]; then d="$(CURDIR)"; while [ "$$d" != / ]; do \
-	  if [ "$$(( 0$$(stat -c %a "$$d") & 1 ))" = 0 ]; then chmod o+x "$$d" && echo ">> made $$d traversable for lab users (o+x)"; fi; \
-	  d=$$(dirname "$$d"); done; fi
+	@# Lab users' servers import dlclab from this checkout, so as root every ancestor must
+	@# be traversable by others. We never change that ourselves (it would open, say, /root):
+	@# the operator decides, or clones elsewhere.
+	@if [ "$$(id -u)" = 0 ]; then d="$(CURDIR)"; closed=""; while [ "$$d" != / ]; do \
+	  if [ "$$(( 0$$(stat -c %a "$$d") & 1 ))" = 0 ]; then closed="$$closed $$d"; fi; \
+	  d=$$(dirname "$$d"); done; \
+	  if [ -n "$$closed" ]; then \
+	    echo "error: lab users cannot reach this checkout: no execute bit for others on$$closed." >&2; \
+	    echo "  Clone the project under /srv or /opt (e.g. /srv/dlclab/src), or, if you accept" >&2; \
+	    echo "  that every local user may traverse them: chmod o+x$$closed" >&2; exit 1; fi; fi
 
 node: ## npm tools pinned in package-lock.json (the Kaitai compiler used as a test oracle)
 	@if [ -f package-lock.json ]; then \
