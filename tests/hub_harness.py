@@ -44,6 +44,7 @@ import psutil
 import yaml
 
 from dlclab import config
+from dlclab.errors import DlclabError
 from dlclab.hub import unix
 from dlclab.hub.client import HubClient
 from dlclab.hub.runner import LabRunner
@@ -198,6 +199,11 @@ class LabHub:
         return self.workdir / "jupyterhub.log"
 
     @property
+    def kept_log(self) -> Path:
+        """Where the hub's log is kept after the hub is gone."""
+        return ARTIFACTS / "hub-logs" / f"{self.prefix}.log"
+
+    @property
     def ports(self) -> list[int]:
         s = self.settings
         return [s.port, s.hub_port, s.proxy_api_port, s.gateway_port, s.gateway_scheduler_port]
@@ -216,6 +222,9 @@ class LabHub:
     def __enter__(self) -> "LabHub":
         try:
             self.start()
+        except DlclabError as error:
+            self.close()
+            raise DlclabError(f"{error}\n(the hub's log is kept as {self.kept_log})") from error
         except BaseException:
             self.close()
             raise
@@ -251,8 +260,8 @@ class LabHub:
             for user in self._users.values():
                 unix.delete_system_user(user.name)
         if self.log_file.exists():  # kept for post-mortems: test-artifacts/hub-logs/
-            (ARTIFACTS / "hub-logs").mkdir(parents=True, exist_ok=True)
-            shutil.copy(self.log_file, ARTIFACTS / "hub-logs" / f"{self.prefix}.log")
+            self.kept_log.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(self.log_file, self.kept_log)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # ---- users, servers, tokens

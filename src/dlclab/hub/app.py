@@ -5,6 +5,8 @@ if one does not. On a loaded two-core machine a formgrader (a whole Jupyter serv
 take longer than that, and the hub then dies at start with its services left behind.
 :class:`LabHubApp` keeps waiting, up to :attr:`service_start_timeout` seconds, as long as
 the service's process is alive; a service that exits still fails the start at once.
+And when the start fails anyway, it stops what it had started (services, user servers,
+the proxy) before exiting, where JupyterHub would leave them running without a parent.
 
 Run as ``python -m dlclab.hub.app -f hub/jupyterhub_config.py`` (what
 :class:`dlclab.hub.runner.LabRunner` does).
@@ -28,6 +30,14 @@ class LabHubApp(JupyterHub):
         help="Seconds to wait, at hub start, for a managed service that is still running "
              "to answer on its URL (JupyterHub itself gives up after about ten).",
     )
+
+    async def start(self) -> None:
+        try:
+            await super().start()
+        except SystemExit:  # JupyterHub.exit(1) after a service failed to start
+            self.log.critical("dlclab: the hub failed to start; stopping what it started")
+            await self.cleanup()
+            raise
 
     async def start_service(self, service_name, service, ssl_context=None) -> bool:  # noqa: ANN001
         if await super().start_service(service_name, service, ssl_context):

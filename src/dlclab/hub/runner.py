@@ -158,7 +158,7 @@ class LabRunner:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise DlclabError(f"jupyterhub exited with code {self.process.returncode}"
-                                  + (f"; see {self.log_file}" if self.log_file else ""))
+                                  + self._log_excerpt())
             try:
                 if httpx.get(url, timeout=2).status_code == 200:
                     return
@@ -166,6 +166,19 @@ class LabRunner:
                 pass
             time.sleep(0.2)
         raise DlclabError(f"JupyterHub did not answer at {url} within {timeout_s:g} s")
+
+    def _log_excerpt(self, lines: int = 15) -> str:
+        """The end of the hub's log, for an error message (the log may not outlive it)."""
+        if self.log_file is None or not self.log_file.exists():
+            return ""
+        if self._log_handle is not None:
+            self._log_handle.flush()
+        log_lines = self.log_file.read_text(errors="replace").splitlines()
+        critical = [line for line in log_lines if line.startswith("[C ")]
+        excerpt = f"; see {self.log_file}"
+        if critical:
+            excerpt += ":\n  " + "\n  ".join(critical)
+        return excerpt + "\n  ... its last lines:\n  " + "\n  ".join(log_lines[-lines:])
 
     def stop(self, timeout_s: float = 90.0) -> int | None:
         """SIGINT the hub (it stops servers, services, proxy) and wait for it."""
