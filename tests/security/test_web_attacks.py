@@ -7,7 +7,9 @@
   requests here).
 - Access that outlives a group: carol, a TAIGA member, exports the collaboration's
   internal release, an admin removes her from the ``taiga`` group through the hub's REST
-  API, and she downloads the export with the same token. Refused, naming the release.
+  API, and she downloads the export (and a raw file of the collaboration's storage) with
+  the same token, which the service's token cache still knows with her old groups.
+  Refused, naming the release and the group.
 - Disk exhaustion: dave requests exports until his quota is used up; the refusal says the
   limit, his usage and how to free space; deleting one frees a place.
 
@@ -159,6 +161,10 @@ def test_export_refused_after_removal_from_the_group(hub, url):
     done = export(url, token, {"release": "TSIM1"})  # TAIGA collaboration-internal
     download = f"{hub.url}{done['download_url']}"
     assert httpx.get(download, headers=api(token), timeout=30).status_code == 200
+    raw = httpx.get(f"{url}/api/files", headers=api(token), params={"storage": "taiga-raw"},
+                    timeout=30).json()["files"][0]
+    raw_url = f"{hub.url}{raw['data_url']}"
+    assert httpx.get(raw_url, headers=api(token), timeout=30).status_code == 200
 
     # an admin removes carol from the collaboration, through the hub's REST API
     hub.admin.request("DELETE", "/groups/taiga/users", json={"users": [carol.name]})
@@ -170,6 +176,8 @@ def test_export_refused_after_removal_from_the_group(hub, url):
     assert "TSIM1" in detail and "'taiga'" in detail, detail
     status = httpx.get(f"{url}/api/exports/{done['id']}", headers=api(token), timeout=30)
     assert status.status_code == 403 and "TSIM1" in status.json()["detail"], status.text
+    # a raw file of the collaboration's storage, with the same (still cached) token
+    assert httpx.get(raw_url, headers=api(token), timeout=30).status_code == 403
 
 
 def test_export_quota_refuses_clearly_and_deleting_frees_it(hub, url):
