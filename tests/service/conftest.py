@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from dlclab.metadata.db import open_catalogue
 from dlclab.metadata.extractor import Extractor, StorageSpec
 from dlclab.service import ServiceSettings, create_app
-from dlclab.service.dependencies import current_user
+from dlclab.service.dependencies import current_member, current_user
 from dlclab.service.auth import User
 from tests.metadata.builders import build_raw_taiga, build_release
 
@@ -63,11 +63,17 @@ def lab(tmp_path_factory, http_storage):
             "export_dir": base / "exports", "summaries": (s1, s2)}
 
 
-def make_client(lab: dict, user: User | None) -> TestClient:
+#: quotas high enough that the logic tests never meet them (test_web_attacks tests quotas)
+ROOMY = {"export_quota_count": 10_000, "export_quota_bytes": 1 << 40}
+
+
+def make_client(lab: dict, user: User | None, **settings) -> TestClient:
+    """A TestClient whose requests are ``user``'s (both identity dependencies overridden)."""
     app = create_app(ServiceSettings(db_url=lab["db_url"], export_dir=lab["export_dir"],
-                                     export_ttl_s=3600))
+                                     export_ttl_s=3600, **{**ROOMY, **settings}))
     if user is not None:
         app.dependency_overrides[current_user] = lambda: user
+        app.dependency_overrides[current_member] = lambda: user
     return TestClient(app)
 
 
@@ -91,22 +97,27 @@ def hub(lab):
     format: alice is in the TAIGA collaboration (group ``taiga``), bob is not."""
     from tests.hub_harness import LabHub
 
-    spec = yaml.safe_load((PROJECT / "hub" / "services.d" / "data-aggregation.yaml").read_text())
-    # the shipped definition under a test name (the shipped one runs too, on the data
-    # root), pointed at this session's catalogue and export folder
-    spec["name"] = "das-test"
-    spec["command"] = ["{python}", "-m", "dlclab.service", "--db", lab["db_url"],
-                       "--export-dir", str(lab["export_dir"] / "hub")]
+    spec = service_spec(lab, "das-test")
     with LabHub(users={"alice": ["taiga"], "bob": []}, extra_services=[spec]) as lab_hub:
         yield lab_hub
 
 
-@pytest.fixture(scope="session")
-def service_url(hub) -> str:
-    """The service through the hub's proxy, waited for until it answers."""
+def service_spec(lab: dict, name: str, *args: str) -> dict:
+    """The shipped definition (hub/services.d) under a test name (the shipped one runs
+    too, on the data root), pointed at this session's catalogue and an export folder of
+    its own; ``args``: more command-line options of the service."""
+    spec = yaml.safe_load((PROJECT / "hub" / "services.d" / "data-aggregation.yaml").read_text())
+    spec["name"] = name
+    spec["command"] = ["{python}", "-m", "dlclab.service", "--db", lab["db_url"],
+                       "--export-dir", str(lab["export_dir"] / name), *args]
+    return spec
+
+
+def wait_for_service(hub, name: str) -> str:
+    """The URL of service ``name`` through the hub's proxy, once it answers."""
     import httpx
 
-    url = f"{hub.url}/services/das-test"
+    url = f"{hub.url}/services/{name}"
     for _ in range(300):
         try:
             if httpx.get(f"{url}/api/whoami", timeout=5).status_code == 401:
@@ -115,3 +126,9 @@ def service_url(hub) -> str:
             pass
         time.sleep(0.1)
     raise AssertionError(f"the service did not come up behind the proxy: see {hub.log_file}")
+
+
+@pytest.fixture(scope="session")
+def service_url(hub) -> str:
+    """The service through the hub's proxy, waited for until it answers."""
+    return wait_for_service(hub, "das-test")

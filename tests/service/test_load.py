@@ -12,8 +12,9 @@ import uvicorn
 from fastapi import Request
 
 from dlclab.service import ServiceSettings, create_app
-from dlclab.service.dependencies import current_user
+from dlclab.service.dependencies import current_member, current_user
 from dlclab.service.auth import User
+from tests.service.conftest import ROOMY
 
 CLIENTS = 8
 SECONDS = 3.0
@@ -27,12 +28,13 @@ def free_port() -> int:
 
 def test_concurrent_clients_see_no_errors_and_lose_nothing(lab, tmp_path):
     app = create_app(ServiceSettings(db_url=lab["db_url"], export_dir=tmp_path / "exports",
-                                     export_workers=2))
+                                     export_workers=2, **ROOMY))
 
     def load_user(request: Request) -> User:  # one user per client (not a security test)
         return User(request.headers["x-load-user"], frozenset({"taiga"}))
 
     app.dependency_overrides[current_user] = load_user
+    app.dependency_overrides[current_member] = load_user
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)

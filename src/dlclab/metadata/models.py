@@ -261,3 +261,9 @@ class ExportRequest(Base):
     result_name: Mapped[str | None] = mapped_column(Text, nullable=True)
     n_events: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: what the export was made from, ``{"storages": [name...], "releases": [uuid...]}``,
+    #: recorded when its files are selected: status and download check the owner may
+    #: still read each of them (None: made before revision 0003, never served)
+    sources: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: size of the finished file (the per-user export quota counts it)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     from dlclab.service.app import create_app
     from dlclab.service.settings import ServiceSettings
 
+    fields = ServiceSettings.model_fields
     hub_url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101"))
     p = argparse.ArgumentParser(prog="python -m dlclab.service", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -29,9 +30,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--host", default=hub_url.hostname or "127.0.0.1")
     p.add_argument("--port", type=int, default=hub_url.port or 10101)
     p.add_argument("--export-ttl", type=float, default=14 * 86400, help="seconds an export lives")
+    # the help and defaults of these are the settings' own (declared once, there)
+    p.add_argument("--export-quota-count", type=int,
+                   default=fields["export_quota_count"].default,
+                   help=fields["export_quota_count"].description)
+    p.add_argument("--export-quota-bytes", type=int,
+                   default=fields["export_quota_bytes"].default,
+                   help=fields["export_quota_bytes"].description)
+    p.add_argument("--public-url", default=None, help=fields["public_url"].description)
     args = p.parse_args(argv)
     settings = ServiceSettings(db_url=args.db or default_url(), export_dir=args.export_dir,
-                               prefix=args.prefix, export_ttl_s=args.export_ttl)
+                               prefix=args.prefix, export_ttl_s=args.export_ttl,
+                               export_quota_count=args.export_quota_count,
+                               export_quota_bytes=args.export_quota_bytes,
+                               public_url=args.public_url)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
 
 

@@ -4,7 +4,8 @@ This module only wires: the catalogue engine and the export manager live for the
 lifetime; the routes are in :mod:`dlclab.service.routers`, what they depend on (settings,
 identity, a catalogue session) in :mod:`dlclab.service.dependencies`. Every route but the
 static assets needs a hub identity (:mod:`dlclab.service.auth`); what a user sees follows
-their hub groups (:func:`dlclab.metadata.query.visibility`).
+their hub groups (:func:`dlclab.metadata.query.visibility`). State-changing requests a
+browser's login cookie authenticates pass the cross-site guard (:mod:`dlclab.service.xsrf`).
 """
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from dlclab.metadata.thesaurus import default_thesaurus
 from dlclab.service.auth import HubIdentity
 from dlclab.service.exports import ExportManager
 from dlclab.service.oai import OaiRepository
+from dlclab.service.quota import Quota
 from dlclab.service.routers import exports, files, oai, web
 from dlclab.service.settings import ServiceSettings
+from dlclab.service.xsrf import XsrfGuard
 
 
 def create_app(settings: ServiceSettings, identity: HubIdentity | None = None) -> FastAPI:
@@ -33,7 +36,9 @@ def create_app(settings: ServiceSettings, identity: HubIdentity | None = None) -
         app.state.engine = open_catalogue(settings.db_url)
         app.state.exports = ExportManager(app.state.engine, settings.export_dir,
                                           timedelta(seconds=settings.export_ttl_s),
-                                          settings.export_workers, settings.export_max_events)
+                                          settings.export_workers, settings.export_max_events,
+                                          Quota(settings.export_quota_count,
+                                                settings.export_quota_bytes))
         yield
         app.state.exports.shutdown()
         app.state.engine.dispose()
@@ -55,6 +60,7 @@ def create_app(settings: ServiceSettings, identity: HubIdentity | None = None) -
     async def _dlclab_error(request: Request, exc: DlclabError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
+    app.add_middleware(XsrfGuard, public_url=settings.public_url)
     app.include_router(files.router, prefix=f"{prefix}/api")
     app.include_router(exports.router, prefix=f"{prefix}/api")
     app.include_router(oai.router, prefix=prefix)

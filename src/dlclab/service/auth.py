@@ -31,6 +31,14 @@ class User:
         return self.groups | {PUBLIC}
 
 
+def header_token(request: Request) -> str | None:
+    """The token of an ``Authorization: token|Bearer <t>`` header (a program), or None."""
+    kind, _, value = request.headers.get("authorization", "").partition(" ")
+    if kind.lower() in ("token", "bearer") and value.strip():
+        return value.strip()
+    return None
+
+
 class HubIdentity:
     """Resolve requests to hub users through ``HubOAuth`` (created on first use, because it
     reads the service environment JupyterHub gives a managed service)."""
@@ -52,11 +60,7 @@ class HubIdentity:
 
     @staticmethod
     def token_of(request: Request) -> str | None:
-        header = request.headers.get("authorization", "")
-        kind, _, value = header.partition(" ")
-        if kind.lower() in ("token", "bearer") and value.strip():
-            return value.strip()
-        return request.cookies.get(TOKEN_COOKIE)
+        return header_token(request) or request.cookies.get(TOKEN_COOKIE)
 
     async def user(self, request: Request) -> User:
         token = self.token_of(request)
@@ -80,6 +84,19 @@ class HubIdentity:
             "GET", f"{self.auth.api_url}/users/{quote(name)}",
             headers={"Authorization": f"token {self.auth.api_token}"})
         return list(reply.get("groups") or [])
+
+    async def current(self, user: User) -> User:
+        """``user`` with the groups the hub has for them *now*: the token's model is cached
+        (``cache_max_age``), so a group removal would otherwise take that long to count.
+        One hub request; used where data leaves the service (export status, download)."""
+        from tornado.web import HTTPError  # what HubAuth's client raises
+
+        try:
+            groups = await self._groups_of(user.name)
+        except HTTPError as exc:  # fail closed: never serve on groups that may be stale
+            raise HTTPException(503, f"could not read the current groups of {user.name!r} "
+                                f"from the hub ({exc.log_message}); try again") from exc
+        return User(name=user.name, groups=frozenset(groups), admin=user.admin)
 
     def login_redirect(self, request: Request, next_url: str) -> tuple[str, str]:
         """URL of the hub's OAuth authorize page and the state value to keep in a cookie."""

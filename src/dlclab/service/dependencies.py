@@ -50,6 +50,16 @@ SessionDep = Annotated[Session, Depends(catalogue_session)]
 ThesaurusDep = Annotated[Thesaurus, Depends(get_thesaurus)]
 
 
+async def current_member(request: Request, user: UserDep) -> User:
+    """The user with their hub groups as they are now, not as the token cache has them:
+    for decisions that must follow a removal from a group at once (export status and
+    download). Tests of non-security logic override it together with :func:`current_user`."""
+    return await request.app.state.identity.current(user)
+
+
+MemberDep = Annotated[User, Depends(current_member)]
+
+
 def seen_by(s: Session, user: User) -> Visibility:
     return visibility(s, user.access_groups)
 

@@ -4,13 +4,17 @@ A request names a file-level query (time range, facility, release, ...), compone
 (facilities / experiments), quantities (thesaurus terms) and cuts; a worker thread reads
 the matching files through the storage adapters, applies the cuts, writes ASCII / HDF5 /
 ROOT and marks the request done with an expiry. Access is checked when the request is
-made *and* again when it runs, so a request never returns data its owner may not see.
+made *and* again when it runs, so a request never returns data its owner may not see; the
+storages and releases it was made from are recorded (:mod:`dlclab.service.access`) so that
+status and download can check them again against the owner's groups at that time. Each
+owner's live exports are limited in number and bytes (:mod:`dlclab.service.quota`).
 """
 from __future__ import annotations
 
 import io
 import logging
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +30,9 @@ from dlclab.metadata.models import ExportRequest, utcnow
 from dlclab.metadata.query import Cut, FileQuery, query_files, visibility
 from dlclab.metadata.readers import read_kcdc, read_parquet, read_taiga
 from dlclab.metadata.thesaurus import default_thesaurus
+from dlclab.service.access import sources_of
 from dlclab.service.adapters import adapter_for
+from dlclab.service.quota import Quota
 from dlclab.service.writers import FORMATS, write_export
 
 log = logging.getLogger(__name__)
@@ -35,21 +41,33 @@ ID_COLUMNS = ("uuid", "event_number", "time_ns", "gps_time_s", "Gt", "Mt", "R", 
 MAX_FILES = 1000
 
 
+class _Deleted(Exception):
+    """The request was deleted by its owner while it ran: the worker drops its output."""
+
+
 class ExportManager:
     def __init__(self, engine: Engine, export_dir: Path, ttl: timedelta, workers: int,
-                 max_events: int) -> None:
+                 max_events: int, quota: Quota) -> None:
         self.engine = engine
         self.export_dir = export_dir
         self.ttl = ttl
         self.max_events = max_events
+        self.quota = quota
+        # quota check and insert (or size check and completion) happen under this lock,
+        # so concurrent requests of one user cannot both take the last place
+        self._quota_lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
         self.mappings = load_mappings()
         export_dir.mkdir(parents=True, exist_ok=True)
 
     def submit(self, owner: str, groups: frozenset[str], parameters: dict,
                query: FileQuery, cuts: list[Cut], quantities: list[str]) -> ExportRequest:
+        """Store a request and queue it; :class:`~dlclab.service.quota.QuotaExceeded` if the
+        owner's quota has no room for it."""
         now = utcnow()
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with self._quota_lock, Session(self.engine, expire_on_commit=False) as session, \
+                session.begin():
+            self.quota.check_new(self.quota.usage(session, owner))
             request = ExportRequest(owner=owner, created_utc=now, updated_utc=now,
                                     expires_utc=now + self.ttl, status="queued",
                                     parameters=parameters)
@@ -61,47 +79,99 @@ class ExportManager:
         self.pool.shutdown(wait=True, cancel_futures=False)
 
     # -- the worker ---------------------------------------------------------------------
+    def delete(self, request_id: str) -> None:
+        """Remove a request and its file (a running one's worker drops its output)."""
+        with Session(self.engine) as session, session.begin():
+            request = session.get(ExportRequest, request_id)
+            if request is None:
+                return
+            if request.result_name:
+                (self.export_dir / request.result_name).unlink(missing_ok=True)
+            session.delete(request)
+
     def _set(self, request_id: str, **values: object) -> None:
         with Session(self.engine) as session, session.begin():
             request = session.get(ExportRequest, request_id)
+            if request is None:
+                raise _Deleted(request_id)
             for key, value in values.items():
                 setattr(request, key, value)
             request.updated_utc = utcnow()
 
     def _run(self, request_id: str, groups: frozenset[str], query: FileQuery, cuts: list[Cut],
              quantities: list[str]) -> None:
+        """The worker: run the request, record a failure for its owner."""
         try:
-            self._set(request_id, status="running")
+            try:
+                self._execute(request_id, groups, query, cuts, quantities)
+            except DlclabError as exc:
+                self._set(request_id, status="failed", error=str(exc))
+            except _Deleted:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported to the owner, logged for operators
+                log.exception("export %s failed", request_id)
+                self._set(request_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+        except _Deleted:
+            log.info("export %s was deleted while it ran", request_id)
+            self._drop_output(request_id)
+
+    def _execute(self, request_id: str, groups: frozenset[str], query: FileQuery,
+                 cuts: list[Cut], quantities: list[str]) -> None:
+        self._set(request_id, status="running")
+        with Session(self.engine) as session:
+            request = session.get(ExportRequest, request_id)
+            if request is None:
+                raise _Deleted(request_id)
+            params = request.parameters
+            seen = visibility(session, groups)
+            query.limit, query.offset = MAX_FILES, 0
+            files, more = query_files(session, query, seen)
+            if more:
+                raise ParameterError(f"the query matches more than {MAX_FILES} files: "
+                                     "narrow the time range or the facility")
+            sources = [(f.storage.url, f.path, f.facility.name) for f in files]
+            made_from = sources_of(files)
+        self._set(request_id, sources=made_from)
+        fmt = params["format"]
+        name = f"{request_id}{FORMATS[fmt]}"
+        components = list(params.get("components") or [])
+        if sources and all(self._reader_of(rel) == "kcdc" for _, rel, _ in sources):
+            n_events = self._kcdc_datashop(sources, cuts, quantities, components, fmt,
+                                           self.export_dir / name)
+        else:
+            tables = self._tables(sources, cuts, quantities, set(components))
+            n_events = sum(len(df) for df in tables.values())
+            self._check_size(n_events)
+            info = {"request": request_id, "format": fmt, "files": len(sources),
+                    "query": params.get("query"), "cuts": params.get("cuts"),
+                    "quantities": quantities, "components": sorted(tables),
+                    "licence": "see the releases' records (OAI-PMH) for each file's licence"}
+            write_export(tables, info, fmt, self.export_dir / name)
+        self._finish(request_id, name, n_events)
+
+    def _finish(self, request_id: str, name: str, n_events: int) -> None:
+        """Mark the request done, unless its file passes the owner's byte quota (then the
+        file goes and the request fails, saying so)."""
+        size = (self.export_dir / name).stat().st_size
+        with self._quota_lock:
             with Session(self.engine) as session:
-                params = session.get(ExportRequest, request_id).parameters
-                seen = visibility(session, groups)
-                query.limit, query.offset = MAX_FILES, 0
-                files, more = query_files(session, query, seen)
-                if more:
-                    raise ParameterError(f"the query matches more than {MAX_FILES} files: "
-                                         "narrow the time range or the facility")
-                sources = [(f.storage.url, f.path, f.facility.name) for f in files]
-            fmt = params["format"]
-            name = f"{request_id}{FORMATS[fmt]}"
-            components = list(params.get("components") or [])
-            if sources and all(self._reader_of(rel) == "kcdc" for _, rel, _ in sources):
-                n_events = self._kcdc_datashop(sources, cuts, quantities, components, fmt,
-                                               self.export_dir / name)
-            else:
-                tables = self._tables(sources, cuts, quantities, set(components))
-                n_events = sum(len(df) for df in tables.values())
-                self._check_size(n_events)
-                info = {"request": request_id, "format": fmt, "files": len(sources),
-                        "query": params.get("query"), "cuts": params.get("cuts"),
-                        "quantities": quantities, "components": sorted(tables),
-                        "licence": "see the releases' records (OAI-PMH) for each file's licence"}
-                write_export(tables, info, fmt, self.export_dir / name)
-            self._set(request_id, status="done", result_name=name, n_events=n_events)
-        except DlclabError as exc:
-            self._set(request_id, status="failed", error=str(exc))
-        except Exception as exc:  # noqa: BLE001 - reported to the owner, logged for operators
-            log.exception("export %s failed", request_id)
-            self._set(request_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+                request = session.get(ExportRequest, request_id)
+                if request is None:
+                    raise _Deleted(request_id)
+                usage = self.quota.usage(session, request.owner, excluding=request_id)
+            try:
+                self.quota.check_result(usage, size)
+            except DlclabError:
+                (self.export_dir / name).unlink(missing_ok=True)
+                raise
+            self._set(request_id, status="done", result_name=name, n_events=n_events,
+                      size_bytes=size)
+
+    def _drop_output(self, request_id: str) -> None:
+        for suffix in FORMATS.values():
+            for path in (self.export_dir / f"{request_id}{suffix}",
+                         self.export_dir / f"{request_id}{suffix}.part"):
+                path.unlink(missing_ok=True)
 
     def _check_size(self, n_events: int) -> None:
         if n_events > self.max_events:

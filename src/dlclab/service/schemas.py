@@ -131,7 +131,8 @@ class ExportOut(BaseModel):
     expires_utc: Utc
     parameters: dict
     n_events: int | None
-    error: str | None
+    size_bytes: int | None = Field(default=None, description="size of the finished file")
+    error: str | None = Field(description="why it failed, or why you may no longer have it")
     download_url: str | None
 
 

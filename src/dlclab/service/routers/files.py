@@ -14,8 +14,8 @@ from dlclab.metadata.query import query_files
 from dlclab.service import schemas
 from dlclab.service.adapters import adapter_for, safe_relpath
 from dlclab.service.auth import User
-from dlclab.service.dependencies import (ERRORS, SessionDep, SettingsDep, ThesaurusDep, UserDep,
-                                         build_query, seen_by)
+from dlclab.service.dependencies import (ERRORS, MemberDep, SessionDep, SettingsDep,
+                                         ThesaurusDep, UserDep, build_query, seen_by)
 from dlclab.service.oai import PREFIX as OAI_PREFIX
 from dlclab.service.oai import provenance_of
 
@@ -129,7 +129,8 @@ def file_detail(file_uuid: str, user: UserDep, s: SessionDep, settings: Settings
 
 @router.get("/files/{file_uuid}/data", response_class=StreamingResponse,
             responses={200: {"content": {"application/octet-stream": {}}}})
-def file_data(file_uuid: str, user: UserDep, s: SessionDep):
+def file_data(file_uuid: str, user: MemberDep, s: SessionDep):
+    # the bytes leave the service: decided on the user's groups now, not the token cache's
     f = visible_file(s, user, file_uuid)
     adapter = adapter_for(f.storage.url)
     rel = safe_relpath(f.path)

@@ -1,4 +1,7 @@
-"""The service's web page, the hub's OAuth round trip, and the OpenAPI document."""
+"""The service's web page, the hub's OAuth round trip, and the OpenAPI document.
+
+The page carries the XSRF value of its login cookie (:func:`dlclab.service.xsrf.xsrf_token`)
+in a ``<meta>`` tag; its script sends it with every state-changing request."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dlclab.service.auth import STATE_COOKIE, TOKEN_COOKIE
 from dlclab.service.dependencies import SettingsDep, UserDep
+from dlclab.service.xsrf import xsrf_token
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -30,9 +34,16 @@ async def page(request: Request, settings: SettingsDep):
         url, state = request.app.state.identity.login_redirect(request, f"{prefix}/")
         response = RedirectResponse(url, status_code=302)
         response.set_cookie(STATE_COOKIE, state, httponly=True, samesite="lax",
-                            path=prefix or "/", max_age=600)
+                            secure=settings.secure_cookies, path=prefix or "/", max_age=600)
         return response
-    return HTMLResponse((STATIC / "index.html").read_text().replace("{{PREFIX}}", prefix))
+    cookie = request.cookies.get(TOKEN_COOKIE)
+    html = (STATIC / "index.html").read_text().replace("{{PREFIX}}", prefix)
+    # hex digits only, so nothing to escape; empty for a program that sent a token header
+    html = html.replace("{{XSRF}}", xsrf_token(cookie) if cookie else "")
+    # the page holds the XSRF value: no caching, no framing by other sites
+    return HTMLResponse(html, headers={"Cache-Control": "no-store",
+                                       "X-Frame-Options": "DENY",
+                                       "Content-Security-Policy": "frame-ancestors 'none'"})
 
 
 @router.get("/oauth_callback")
@@ -46,6 +57,10 @@ async def oauth_callback(request: Request, settings: SettingsDep, code: str = ""
     if not next_url.startswith(prefix + "/"):
         next_url = f"{prefix}/"
     response = RedirectResponse(next_url, status_code=302)
-    response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax", path=prefix or "/")
+    # SameSite=Lax: no cookie on cross-site subrequests or POSTs (the XSRF guard covers
+    # same-site ones); Strict would drop it whenever a user follows a link to the page
+    # from another site, a new OAuth round trip each time
+    response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax",
+                        secure=settings.secure_cookies, path=prefix or "/")
     response.delete_cookie(STATE_COOKIE, path=prefix or "/")
     return response

@@ -1,13 +1,17 @@
 // The service's page: form a query, list matching files, request and download exports.
 // Talks only to this service's REST API (same origin, the hub token is an HttpOnly cookie).
+// State-changing requests carry the page's XSRF value (the service refuses them without).
 "use strict";
 const prefix = document.body.dataset.prefix;
+const xsrf = document.querySelector("meta[name=xsrf-token]").content;
 const api = (path) => `${prefix}/api/${path}`;
 const $ = (sel) => document.querySelector(sel);
 let lastQuery = {};
 
 async function call(path, options = {}) {
-  const reply = await fetch(api(path), { credentials: "same-origin", ...options });
+  const headers = { ...(options.headers || {}) };
+  if (options.method && !["GET", "HEAD"].includes(options.method)) headers["X-XSRF-Token"] = xsrf;
+  const reply = await fetch(api(path), { credentials: "same-origin", ...options, headers });
   const body = reply.headers.get("content-type")?.includes("json") ? await reply.json() : null;
   if (!reply.ok) throw new Error(body?.detail ? (typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail)) : reply.statusText);
   return body;
@@ -68,10 +72,28 @@ async function search(event) {
   }
 }
 
+function deleteButton(id) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "delete-export";
+  b.textContent = "delete";
+  b.addEventListener("click", async () => {
+    try {
+      await call(`exports/${encodeURIComponent(id)}`, { method: "DELETE" });
+      say(`export ${id} deleted`);
+      await refreshExports();
+    } catch (err) {
+      say(err.message, true);
+    }
+  });
+  return b;
+}
+
 async function refreshExports() {
   const mine = await call("exports");
-  $("#exports tbody").replaceChildren(...mine.map((r) => row([r.id, r.status, r.n_events, r.expires_utc,
-    r.download_url ? link(r.download_url, "download") : (r.error || "")])));
+  $("#exports tbody").replaceChildren(...mine.map((r) => row([r.id, r.status, r.n_events, r.size_bytes,
+    r.expires_utc, r.download_url ? link(r.download_url, "download") : (r.error || ""),
+    deleteButton(r.id)])));
   return mine;
 }
 
