@@ -27,7 +27,10 @@ def _lab_local_backend():
     import os
     import pwd
 
+    import subprocess
+
     from dask_gateway_server.backends.local import LocalBackend
+    from traitlets import List, Unicode
 
     class LabLocalBackend(LocalBackend):
         """LocalBackend (each cluster runs as its owner's system user, with the owner's
@@ -38,10 +41,26 @@ def _lab_local_backend():
         so the chown fails and every cluster fails to start. Here the working directory,
         its sub-directories and their files are given to the owner instead."""
 
+        handover_hook = List(Unicode(), config=True, help=(
+            "Tests only: a command run as the cluster's owner, with the working directory "
+            "appended, right after the owner is handed the working directory."))
+
+        def run_handover_hook(self, username, workdir):
+            if not self.handover_hook:
+                return
+            owner = pwd.getpwnam(username)
+            done = subprocess.run([*self.handover_hook, workdir], user=owner.pw_uid,
+                                  group=owner.pw_gid, extra_groups=[], cwd="/",
+                                  capture_output=True, text=True, timeout=60)
+            self.log.warning("dlclab: handover hook (tests only) for %s: rc %d: %s%s",
+                             workdir, done.returncode, done.stdout, done.stderr)
+
         def set_file_permissions(self, paths, username):
             owner = pwd.getpwnam(username)
             for directory in [p for p in paths if len(p) > 1 and os.path.isdir(p)]:
                 os.chown(directory, owner.pw_uid, owner.pw_gid)
+                if directory == paths[0]:
+                    self.run_handover_hook(username, directory)
                 for entry in os.scandir(directory):
                     if entry.is_file(follow_symlinks=False):
                         os.chown(entry.path, owner.pw_uid, owner.pw_gid)
@@ -83,6 +102,8 @@ def configure_gateway(c, settings: LabSettings) -> None:
 
     if settings.isolated:
         c.DaskGateway.backend_class = _lab_local_backend()
+        if settings.gateway_handover_hook:
+            c.LabLocalBackend.handover_hook = list(settings.gateway_handover_hook)
     else:
         log.warning("dlclab: dask-gateway runs every cluster as the hub's OS user "
                     "(UnsafeLocalBackend): users are NOT isolated. Run the lab as root.")
