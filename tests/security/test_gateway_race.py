@@ -32,7 +32,12 @@ import os, sys
 target, armed, workdir = sys.argv[1:4]
 if not os.path.exists(armed):
     sys.exit(0)
-for name in sorted(os.listdir(workdir)):
+try:
+    names = set(os.listdir(workdir))
+except OSError as exc:
+    print("could not list", workdir, exc)
+    names = set()
+for name in sorted(names | {"logs", ".certs", "scratch"}):  # and the names upstream uses
     path = os.path.join(workdir, name)
     try:
         os.rename(path, path + ".moved")
@@ -45,7 +50,8 @@ for name in sorted(os.listdir(workdir)):
             os.symlink(target, os.path.join(path + ".moved", "escape"))
         except OSError as exc:
             print("could not plant in", name, exc)
-for name in ("escape", "logs/escape", ".certs/escape", "logs/scheduler.log"):
+for name in ("escape", "logs/escape", ".certs/escape", "scratch/escape",
+             "logs/scheduler.log"):
     try:
         os.symlink(target, os.path.join(workdir, name))
         print("planted", name)
