@@ -46,7 +46,9 @@ def user_environment(settings: LabSettings) -> dict[str, str]:
         "DLCLAB_CATALOG": str(settings.catalog_path),
         # dask-gateway client: Gateway() and Gateway().new_cluster() need no arguments
         "DASK_GATEWAY__ADDRESS": settings.gateway_public_url,
-        "DASK_GATEWAY__PUBLIC_ADDRESS": settings.gateway_public_url,
+        # dashboard links: <hub>/user/<owner>/proxy/<port>/status (the owner's only, see
+        # dlclab.hub.gateway_backend), so relative to the hub, not to the gateway
+        "DASK_GATEWAY__PUBLIC_ADDRESS": settings.public_url,
         "DASK_GATEWAY__PROXY_ADDRESS": f"gateway://{settings.ip}:{settings.gateway_scheduler_port}",
         "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
         # dask dashboards of local clusters, reached through jupyter-server-proxy

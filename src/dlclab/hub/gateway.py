@@ -3,9 +3,12 @@
 
 * authentication by JupyterHub tokens, with the ``access:services!service=dask-gateway``
   scope required (``jupyterhub_service_name`` set);
-* as root, :class:`LocalBackend` (with a fix, see ``_lab_local_backend``): each cluster runs as its owner's system user with its
-  Unix groups (the data policy applies to workers too); otherwise
-  :class:`UnsafeLocalBackend` (every cluster runs as the gateway's user) with a warning;
+* as root, :class:`dlclab.hub.gateway_backend.LabLocalBackend`: each cluster runs as its
+  owner's system user with its Unix groups (the data policy applies to workers too),
+  root never acts on a path the owner can change, and a cluster's dashboard is its
+  owner's only (reached through the owner's server, not the gateway's proxy); otherwise
+  :class:`~dlclab.hub.gateway_backend.LabUnsafeLocalBackend` (every cluster runs as the
+  gateway's user, dashboards as with root) with a warning;
 * ``dask scheduler`` / ``dask worker`` from the lab's venv (distributed 2026 ships no
   ``dask-scheduler`` executable);
 * per-worker cores and memory chosen by the user within caps, a cap on workers per
@@ -21,32 +24,6 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAME = "dask-gateway"
 PREFIX = f"/services/{SERVICE_NAME}"
-
-
-def _lab_local_backend():
-    import os
-    import pwd
-
-    from dask_gateway_server.backends.local import LocalBackend
-
-    class LabLocalBackend(LocalBackend):
-        """LocalBackend (each cluster runs as its owner's system user, with the owner's
-        Unix groups) whose working directory really belongs to the owner.
-
-        dask-gateway-server 2026.3's ``setup_working_directory`` hands the TLS file
-        paths to ``set_file_permissions`` character by character (``paths.extend(path)``),
-        so the chown fails and every cluster fails to start. Here the working directory,
-        its sub-directories and their files are given to the owner instead."""
-
-        def set_file_permissions(self, paths, username):
-            owner = pwd.getpwnam(username)
-            for directory in [p for p in paths if len(p) > 1 and os.path.isdir(p)]:
-                os.chown(directory, owner.pw_uid, owner.pw_gid)
-                for entry in os.scandir(directory):
-                    if entry.is_file(follow_symlinks=False):
-                        os.chown(entry.path, owner.pw_uid, owner.pw_gid)
-
-    return LabLocalBackend
 
 
 def worker_options(settings: LabSettings):
@@ -82,11 +59,15 @@ def configure_gateway(c, settings: LabSettings) -> None:
     c.JupyterHubAuthenticator.jupyterhub_service_name = SERVICE_NAME
 
     if settings.isolated:
-        c.DaskGateway.backend_class = _lab_local_backend()
+        from dlclab.hub.gateway_backend import LabLocalBackend
+
+        c.DaskGateway.backend_class = LabLocalBackend
+        if settings.gateway_handover_hook:
+            c.LabLocalBackend.handover_hook = list(settings.gateway_handover_hook)
     else:
         log.warning("dlclab: dask-gateway runs every cluster as the hub's OS user "
                     "(UnsafeLocalBackend): users are NOT isolated. Run the lab as root.")
-        c.DaskGateway.backend_class = "dask_gateway_server.backends.local.UnsafeLocalBackend"
+        c.DaskGateway.backend_class = "dlclab.hub.gateway_backend.LabUnsafeLocalBackend"
     c.LocalBackend.inherited_environment = ["PATH", "LANG", "LC_ALL", "DLCLAB_DATA_ROOT",
                                             "DLCLAB_CATALOG"]
 

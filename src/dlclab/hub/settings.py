@@ -91,6 +91,10 @@ class LabSettings:
     worker_cores_max: int = 2
     worker_memory_max_gib: float = 4.0
     cluster_max_workers: int = 4
+    #: tests only (security tests make the working-directory race deterministic): a
+    #: command the gateway runs as a cluster's owner, with the cluster's working directory
+    #: appended, right after handing the owner (part of) that directory. Empty: none.
+    gateway_handover_hook: list[str] = field(default_factory=list)
     #: accounts created/ensured at hub start: ``{name: password}`` file (0600)
     accounts_file: Path | None = None
     admin_user: str = "admin"
