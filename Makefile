@@ -70,7 +70,15 @@ setup: venv node browser xrootd ## everything the lab and the tests need
 
 data: venv ## build the sample releases, the Intake catalogues and the meta-data catalogue under data/
 	$(DLCLAB) sample --data-root $(DATA)
-	DLCLAB_DATA_ROOT=$(DATA) $(DLCLAB) extract --no-progress \
+	@# The meta-data catalogue (collaboration-internal rows, users' export requests) is
+	@# private: created 0700/0600 (umask 077 and dlclab's own modes, never chmod'ed after).
+	@# Once the lab has handed data/metadata to the aggregation service's account, root
+	@# writes it as that account (never works in a folder another account controls).
+	@umask 077; owner=$$(stat -c %U $(DATA)/metadata 2>/dev/null || echo root); \
+	as=; if [ "$$(id -u)" = 0 ] && [ "$$owner" != root ]; then as="runuser -u $$owner --"; \
+	  echo ">> writing the meta-data catalogue as $$owner (the owner of $(DATA)/metadata)"; fi; \
+	echo "$(DLCLAB) extract ..."; \
+	$$as env DLCLAB_DATA_ROOT=$(DATA) $(DLCLAB) extract --no-progress \
 	  taiga=$(DATA)/raw/taiga kcdc=$(DATA)/raw/kcdc releases=$(DATA)/releases
 
 lab: setup data ## serve the lab on http://127.0.0.1:8000 (DEMO=1 adds demo users and a demo course)

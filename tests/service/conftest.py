@@ -95,6 +95,9 @@ def hub(lab):
     # the shipped definition under a test name (the shipped one runs too, on the data
     # root), pointed at this session's catalogue and export folder
     spec["name"] = "das-test"
+    # this session's catalogue is in pytest's root-only tmp folder: run as the hub's user
+    for key in ("user", "groups", "owns", "cwd"):
+        spec.pop(key, None)
     spec["command"] = ["{python}", "-m", "dlclab.service", "--db", lab["db_url"],
                        "--export-dir", str(lab["export_dir"] / "hub")]
     with LabHub(users={"alice": ["taiga"], "bob": []}, extra_services=[spec]) as lab_hub:
