@@ -74,7 +74,9 @@ data: venv ## build the sample releases, the Intake catalogues and the meta-data
 	@# private: created 0700/0600 (umask 077 and dlclab's own modes, never chmod'ed after).
 	@# Once the lab has handed data/metadata to the aggregation service's account, root
 	@# writes it as that account (never works in a folder another account controls).
+	@# (A folder an older checkout left open is closed before anything is written.)
 	@umask 077; owner=$$(stat -c %U $(DATA)/metadata 2>/dev/null || echo root); \
+	if [ -d $(DATA)/metadata ] && [ ! -L $(DATA)/metadata ] && [ "$$owner" = "$$(id -un)" ]; then chmod go= $(DATA)/metadata; fi; \
 	as=; if [ "$$(id -u)" = 0 ] && [ "$$owner" != root ]; then as="runuser -u $$owner --"; \
 	  echo ">> writing the meta-data catalogue as $$owner (the owner of $(DATA)/metadata)"; fi; \
 	echo "$(DLCLAB) extract ..."; \

@@ -45,6 +45,18 @@ def create_private_sqlite(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
     except FileExistsError:
         pass
+    # a catalogue written before it was private (an older checkout): ours, so close it
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            st = os.fstat(fd)
+            if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+                os.fchmod(fd, st.st_mode & 0o600)
+        finally:
+            os.close(fd)
 
 
 def make_engine(url: str | None = None) -> Engine:
