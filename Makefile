@@ -43,11 +43,17 @@ $(VENV): $(VENV_DIR)/.complete
 
 venv: $(VENV) ## the pinned venv (.venv links to it) with dlclab installed editable
 	@$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1
-	@# Lab users' servers import dlclab from this checkout: as root, make sure they can
-	@# traverse to it (execute bit only on the ancestors; nothing becomes listable).
-	@if [ "$$(id -u)" = 0 ]; then d="$(CURDIR)"; while [ "$$d" != / ]; do \
-	  if [ "$$(( 0$$(stat -c %a "$$d") & 1 ))" = 0 ]; then chmod o+x "$$d" && echo ">> made $$d traversable for lab users (o+x)"; fi; \
-	  d=$$(dirname "$$d"); done; fi
+	@# Lab users' servers import dlclab from this checkout (and read data/ below it), so
+	@# as root they must be able to traverse to it. A closed ancestor (/root, a home) is
+	@# not opened silently: that would expose every readable file below it to every lab
+	@# user. Refuse and say what to do; TRAVERSE=yes opens exactly the listed folders (o+x).
+	@if [ "$$(id -u)" = 0 ]; then d="$(CURDIR)"; closed=; while [ "$$d" != / ]; do \
+	  if [ "$$(( 0$$(stat -c %a "$$d") & 1 ))" = 0 ]; then closed="$$closed $$d"; fi; \
+	  d=$$(dirname "$$d"); done; \
+	  if [ -n "$$closed" ] && [ "$(TRAVERSE)" = yes ]; then for d in $$closed; do chmod o+x "$$d" && echo ">> made $$d traversable for lab users (o+x), as TRAVERSE=yes asked"; done; \
+	  elif [ -n "$$closed" ]; then echo "error: lab users cannot reach this checkout ($(CURDIR)): not traversable by others:$$closed" >&2; \
+	    echo "  move the checkout below a folder they may traverse (e.g. /srv/dlclab/src or /opt), or run" >&2; \
+	    echo "  'make TRAVERSE=yes ...' to give exactly those folders o+x (anything readable below them becomes reachable)" >&2; exit 1; fi; fi
 
 node: ## npm tools pinned in package-lock.json (the Kaitai compiler used as a test oracle)
 	@if [ -f package-lock.json ]; then \

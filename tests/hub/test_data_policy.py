@@ -148,3 +148,45 @@ def test_internal_release_hidden_public_teaching_release_open(data_root: Path):
     assert mode(data_root / "releases" / "taiga" / "T2020.1") & 0o007 == 0
     assert mode(data_root / "releases" / "taiga" / "T2020.1-EDU") & 0o005 == 0o005
     assert mode(data_root / "releases" / "kascade") & 0o005 == 0o005
+
+
+# ---- services.d: a service's system account ------------------------------------------
+def _settings(tmp_path: Path, isolated: bool = True):
+    from dlclab.hub.settings import LabSettings
+
+    return LabSettings(data_root=tmp_path / "data", state_dir=tmp_path / "state",
+                       hub_dir=tmp_path / "hub", isolated=isolated)
+
+
+def test_shipped_aggregation_service_runs_as_its_account(tmp_path: Path):
+    """The shipped definition: not root, in the collaboration groups, owning data/metadata
+    (its catalogue and exports); without root (one OS user) it runs as the hub's user."""
+    import yaml
+
+    from dlclab import config
+    from dlclab.hub.services import parse_service
+
+    raw = yaml.safe_load((config.PROJECT_ROOT / "hub" / "services.d" /
+                          "data-aggregation.yaml").read_text())
+    spec = parse_service(raw, _settings(tmp_path))
+    assert spec.hub_entry["user"] == spec.account == "dlclab-service"
+    assert spec.account_groups == ["kascade", "taiga"]
+    assert spec.owns == [tmp_path / "data" / "metadata"]
+    assert str(tmp_path / "data" / "metadata") in " ".join(spec.hub_entry["command"])
+    shared = parse_service(raw, _settings(tmp_path, isolated=False))
+    assert "user" not in shared.hub_entry and shared.account is None and shared.owns == []
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"user": "root"}, "other than root"),
+    ({"user": "svc", "groups": ["wheel"]}, "lab groups"),
+    ({"groups": ["taiga"]}, "add 'user'"),
+    ({"user": "svc", "owns": ["relative/dir"]}, "absolute path"),
+    ({"user": "svc", "owns": "/srv/x"}, "list of folders"),
+])
+def test_bad_service_accounts_are_refused(tmp_path: Path, extra: dict, message: str):
+    from dlclab.errors import DlclabError
+    from dlclab.hub.services import parse_service
+
+    with pytest.raises(DlclabError, match=message):
+        parse_service({"name": "x", **extra}, _settings(tmp_path))
