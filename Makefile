@@ -43,16 +43,17 @@ $(VENV): $(VENV_DIR)/.complete
 
 venv: $(VENV) ## the pinned venv (.venv links to it) with dlclab installed editable
 	@$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1
-	@# Lab users' servers import dlclab from this checkout, so as root every ancestor must
-	@# be traversable by others. We never change that ourselves (it would open, say, /root):
-	@# the operator decides, or clones elsewhere.
-	@if [ "$$(id -u)" = 0 ]; then d="$(CURDIR)"; closed=""; while [ "$$d" != / ]; do \
+	@# Lab users' servers import dlclab from this checkout (and read data/ below it), so
+	@# as root they must be able to traverse to it. A closed ancestor (/root, a home) is
+	@# not opened silently: that would expose every readable file below it to every lab
+	@# user. Refuse and say what to do; TRAVERSE=yes opens exactly the listed folders (o+x).
+	@if [ "$$(id -u)" = 0 ]; then d="$(CURDIR)"; closed=; while [ "$$d" != / ]; do \
 	  if [ "$$(( 0$$(stat -c %a "$$d") & 1 ))" = 0 ]; then closed="$$closed $$d"; fi; \
 	  d=$$(dirname "$$d"); done; \
-	  if [ -n "$$closed" ]; then \
-	    echo "error: lab users cannot reach this checkout: no execute bit for others on$$closed." >&2; \
-	    echo "  Clone the project under /srv or /opt (e.g. /srv/dlclab/src), or, if you accept" >&2; \
-	    echo "  that every local user may traverse them: chmod o+x$$closed" >&2; exit 1; fi; fi
+	  if [ -n "$$closed" ] && [ "$(TRAVERSE)" = yes ]; then for d in $$closed; do chmod o+x "$$d" && echo ">> made $$d traversable for lab users (o+x), as TRAVERSE=yes asked"; done; \
+	  elif [ -n "$$closed" ]; then echo "error: lab users cannot reach this checkout ($(CURDIR)): not traversable by others:$$closed" >&2; \
+	    echo "  move the checkout below a folder they may traverse (e.g. /srv/dlclab/src or /opt), or run" >&2; \
+	    echo "  'make TRAVERSE=yes ...' to give exactly those folders o+x (anything readable below them becomes reachable)" >&2; exit 1; fi; fi
 
 node: ## npm tools pinned in package-lock.json (the Kaitai compiler used as a test oracle)
 	@if [ -f package-lock.json ]; then \
@@ -75,7 +76,17 @@ setup: venv node browser xrootd ## everything the lab and the tests need
 
 data: venv ## build the sample releases, the Intake catalogues and the meta-data catalogue under data/
 	$(DLCLAB) sample --data-root $(DATA)
-	DLCLAB_DATA_ROOT=$(DATA) $(DLCLAB) extract --no-progress \
+	@# The meta-data catalogue (collaboration-internal rows, users' export requests) is
+	@# private: created 0700/0600 (umask 077 and dlclab's own modes, never chmod'ed after).
+	@# Once the lab has handed data/metadata to the aggregation service's account, root
+	@# writes it as that account (never works in a folder another account controls).
+	@# (A folder an older checkout left open is closed before anything is written.)
+	@umask 077; owner=$$(stat -c %U $(DATA)/metadata 2>/dev/null || echo root); \
+	if [ -d $(DATA)/metadata ] && [ ! -L $(DATA)/metadata ] && [ "$$owner" = "$$(id -un)" ]; then chmod go= $(DATA)/metadata; fi; \
+	as=; if [ "$$(id -u)" = 0 ] && [ "$$owner" != root ]; then as="runuser -u $$owner --"; \
+	  echo ">> writing the meta-data catalogue as $$owner (the owner of $(DATA)/metadata)"; fi; \
+	echo "$(DLCLAB) extract ..."; \
+	$$as env DLCLAB_DATA_ROOT=$(DATA) $(DLCLAB) extract --no-progress \
 	  taiga=$(DATA)/raw/taiga kcdc=$(DATA)/raw/kcdc releases=$(DATA)/releases
 
 lab: setup data ## serve the lab on http://127.0.0.1:8000 (DEMO=1 adds demo users and a demo course)

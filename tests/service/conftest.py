@@ -108,6 +108,9 @@ def service_spec(lab: dict, name: str, *args: str) -> dict:
     its own; ``args``: more command-line options of the service."""
     spec = yaml.safe_load((PROJECT / "hub" / "services.d" / "data-aggregation.yaml").read_text())
     spec["name"] = name
+    # this session's catalogue is in pytest's root-only tmp folder: run as the hub's user
+    for key in ("user", "groups", "owns", "cwd"):
+        spec.pop(key, None)
     spec["command"] = ["{python}", "-m", "dlclab.service", "--db", lab["db_url"],
                        "--export-dir", str(lab["export_dir"] / name), *args]
     return spec

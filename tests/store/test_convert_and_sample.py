@@ -48,12 +48,16 @@ def test_sample_rerun_is_idempotent_and_refuses_changed_files(sample_data_root, 
     for part in ("raw", "releases", "catalogs"):
         shutil.copytree(sample_data_root / part, root / part)
     manifests = {p: (p / "manifest.json").read_bytes() for p in DataRoot(root).release_dirs()}
-    catalogs = {p.name: p.read_bytes() for p in (root / "catalogs").iterdir()}
+    def catalog_files() -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes()
+                for p in (root / "catalogs").rglob("*.yaml")}
+
+    catalogs = catalog_files()
     report = build_sample(root)
     statuses = {what: status for what, status, _ in report.steps}
     assert set(statuses.values()) == {"exists", "written"}, statuses
     assert {p: (p / "manifest.json").read_bytes() for p in DataRoot(root).release_dirs()} == manifests
-    assert {p.name: p.read_bytes() for p in (root / "catalogs").iterdir()} == catalogs
+    assert catalog_files() == catalogs
     # a raw file changed by hand is reported, not silently rebuilt or overwritten
     victim = next((root / "raw" / "taiga" / "tunka133").rglob("*.001"))
     victim.chmod(0o644)

@@ -97,9 +97,14 @@ def test_real_files_convert_with_a_date(taiga_fixtures, tmp_path, capsys):
     assert covered.sum(axis=1).tolist() == [int((board0 >= 0).sum())] * 2995
     assert np.nanmin(hg) == 632 and np.nanmax(hg) == 8249
     assert "image_pe" not in images  # no calibration for the real file
-    # the converter's catalogue lists the new release
-    cat_text = (tmp_path / "catalogs" / "taiga.yaml").read_text()
-    assert "TREAL" in cat_text
+    # the converter's catalogues list the new (collaboration) release in the collaboration's
+    # file only, and the merged view of a reader who may read that file shows it
+    assert "TREAL" not in (tmp_path / "catalogs" / "taiga.yaml").read_text()
+    assert "TREAL" in (tmp_path / "catalogs" / "collaborations" / "taiga" / "taiga.yaml").read_text()
+    from dlclab.catalog import open_lab_catalog
+
+    assert "TREAL" in open_lab_catalog(str(tmp_path / "catalogs" / "dlc.yaml")).taiga.read() \
+        .user_parameters["release"].options
     # converting the same files again is a no-op
     assert dlclab_main(["convert", *sources, "--release", "TREAL", "--date", "2019-12-20",
                         "--out", str(tmp_path), "--no-progress", "--no-catalogs"]) == 0

@@ -73,6 +73,7 @@ def test_failed_build_leaves_no_half_release(tmp_path, exc):
         build_release(tmp_path, INFO, [], write)
     experiment = tmp_path / "releases" / "kascade"
     assert list(experiment.iterdir()) == []  # neither the release nor its temporary folder
+    assert list((tmp_path / "releases" / ".staging").iterdir()) == []
     assert DataRoot(tmp_path).release_dirs() == []
 
 
@@ -91,18 +92,39 @@ def test_killed_build_is_invisible_and_cleaned_up_by_the_next(tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
     assert proc.returncode == -9, proc.stderr.decode()
     experiment = tmp_path / "releases" / "kascade"
-    leftovers = list(experiment.iterdir())
-    assert len(leftovers) == 1 and leftovers[0].name.startswith(".WOLF359.tmp-")
+    staging = tmp_path / "releases" / ".staging"
+    assert list(experiment.iterdir()) == []
+    leftovers = list(staging.iterdir())
+    assert len(leftovers) == 1 and leftovers[0].name.startswith(".kascade-WOLF359.tmp-")
     assert DataRoot(tmp_path).release_dirs() == []
     result = build_release(tmp_path, INFO, [], _writer(b"abc"))
     assert result.status == "built"
     assert [p.name for p in experiment.iterdir()] == ["WOLF359"]
+    assert list(staging.iterdir()) == []
 
 
 def test_release_files_are_read_only(tmp_path):
     result = build_release(tmp_path, INFO, [], _writer(b"abc"))
     mode = os.stat(result.release_dir / "events" / "part.bin").st_mode & 0o777
     assert mode == 0o444
+
+
+def test_a_staging_folder_not_ours_or_open_is_refused(tmp_path):
+    """The staging folder must be the builder's own 0700 directory: one that others may
+    enter (or a symbolic link) is refused with a message naming it."""
+    from dlclab.errors import DlclabError
+
+    (tmp_path / "releases").mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "releases" / ".staging").symlink_to(elsewhere)
+    with pytest.raises(DlclabError, match=r"\.staging.*must be a directory"):
+        build_release(tmp_path, INFO, [], _writer(b"abc"))
+    (tmp_path / "releases" / ".staging").unlink()
+    (tmp_path / "releases" / ".staging").mkdir(mode=0o755)
+    os.chmod(tmp_path / "releases" / ".staging", 0o755)
+    with pytest.raises(DlclabError, match="mode 0700"):
+        build_release(tmp_path, INFO, [], _writer(b"abc"))
 
 
 def test_bad_names_and_access_are_refused(tmp_path):

@@ -46,12 +46,14 @@ class ChoiceParameter(BaseUserParameter):
         super().__init__(default=default, description=description)
         self.options = list(options)
         self.name = name
-        if default not in self.options:
+        # no options, no default: a catalogue that lists nothing (yet) for this user,
+        # e.g. TAIGA for someone outside the collaboration; every value is refused
+        if default not in self.options and (self.options or default is not None):
             raise ParameterError(self._message(default))
 
     def _message(self, value: Any) -> str:
         return (f"{self.name} {value!r} is not available; valid {self.name}s: "
-                f"{', '.join(map(str, self.options))}")
+                f"{', '.join(map(str, self.options)) or 'none'}")
 
     def _validate(self, value: Any) -> bool:
         return value in self.options

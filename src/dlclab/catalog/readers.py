@@ -12,11 +12,20 @@ pass down two ways:
   "OCEANUS")`` selects the KASCADE release and leaves TAIGA alone).
 
 ``top.kcdc["events"]`` is a shortcut for ``top.kcdc.read()["events"]``.
+
+A sub-catalogue is the public file (``catalogs/taiga.yaml``) merged with every
+collaboration's file of the same name the user can read
+(``catalogs/collaborations/<group>/taiga.yaml``, readable by the group only): a member
+of the TAIGA collaboration sees its internal releases, anyone else does not (the files
+they cannot read are simply left out, no error).
 """
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
+import fsspec
+import yaml
 from intake.readers.readers import BaseReader
 from intake.readers.user_parameters import BaseUserParameter
 
@@ -31,15 +40,9 @@ class SubCatalogReader(BaseReader):
     imports = {"intake"}
 
     def _read(self, path: str, parameters: dict[str, Any] | None = None,
-              storage_options: dict | None = None, **forwarded: Any):
-        from intake.readers.entry import Catalog
-
-        try:
-            cat = Catalog.from_yaml_file(path, **(storage_options or {}))
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"{path}: no such catalogue; build the data root (`make data`, `dlclab sample` or "
-                "`dlclab convert`) or pass data_root=... pointing at one") from None
+              storage_options: dict | None = None, collaborations: str | None = None,
+              **forwarded: Any):
+        cat = open_subcatalog(path, collaborations, storage_options or {})
         explicit = dict(parameters or {})
         check_parameters(cat.user_parameters, explicit, where=f"catalogue {path}")
         for name, value in forwarded.items():
@@ -75,3 +78,59 @@ class SubCatalogReader(BaseReader):
         params = self.kwargs.get("parameters") or {}
         shown = {k: v for k, v in params.items() if k != "data_root"}
         return f"sub-catalogue {self.kwargs.get('path')}" + (f" with {shown}" if shown else "")
+
+
+def _load_yaml(fs, path: str) -> dict[str, Any]:
+    with fs.open(path, "rb") as stream:
+        return yaml.safe_load(stream)
+
+
+def collaboration_releases(collaborations: str, name: str,
+                           storage_options: dict | None = None) -> dict[str, dict[str, Any]]:
+    """``{release: summary}`` of the collaboration files ``<collaborations>/<group>/<name>``
+    this process may read. Unreadable (another collaboration's) or missing ones, and a
+    data root that cannot be listed (an HTTP mirror), give nothing."""
+    try:
+        fs, root = fsspec.core.url_to_fs(collaborations, **(storage_options or {}))
+        folders = sorted(entry["name"] for entry in fs.ls(root, detail=True)
+                         if entry.get("type") == "directory")
+    except OSError:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for folder in folders:
+        try:
+            doc = _load_yaml(fs, posixpath.join(folder, name))
+        except OSError:  # PermissionError: not a member; FileNotFoundError: nothing for it
+            continue
+        out.update((doc.get("metadata") or {}).get("releases") or {})
+    return out
+
+
+def open_subcatalog(path: str, collaborations: str | None = None,
+                    storage_options: dict | None = None):
+    """The sub-catalogue at ``path`` merged with the readable collaboration files (see
+    the module docstring), as an ``intake.entry.Catalog``."""
+    from intake.readers.entry import Catalog
+
+    from dlclab.catalog.writer import subcatalog_of
+
+    storage_options = storage_options or {}
+    of = fsspec.open(path, **storage_options)
+    try:
+        doc = _load_yaml(of.fs, of.path)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{path}: no such catalogue; build the data root (`make data`, `dlclab sample` or "
+            "`dlclab convert`) or pass data_root=... pointing at one") from None
+    extra = collaboration_releases(collaborations, posixpath.basename(of.path),
+                                   storage_options) if collaborations else {}
+    if extra:
+        name = posixpath.splitext(posixpath.basename(of.path))[0]
+        data_root_default = doc["user_parameters"]["data_root"]["default"]
+        doc = subcatalog_of(name, {**doc["metadata"]["releases"], **extra}, data_root_default)
+    cat = Catalog.from_dict(doc)
+    # what Catalog.from_yaml_file records: templates resolve relative to the public file
+    cat.user_parameters["CATALOG_PATH"] = path
+    cat.user_parameters["CATALOG_DIR"] = of.fs.unstrip_protocol(of.fs._parent(of.path))
+    cat.user_parameters["STORAGE_OPTIONS"] = storage_options
+    return cat

@@ -6,8 +6,17 @@ call it with manifests it holds (``Manifest`` objects or their ``to_dict()`` for
 It writes, atomically (temporary file + rename), into ``out_dir``:
 
 ``dlc.yaml``    top catalogue: entries ``kcdc`` and ``taiga`` (sub-catalogues)
-``kcdc.yaml``   KASCADE releases: ``events``, ``events_dask``, ``stations``, ``datasets``
-``taiga.yaml``  TAIGA releases: ``events``, ``events_dask``, ``iact_images``, ``files``, ``datasets``
+``kcdc.yaml``   public KASCADE releases: ``events``, ``events_dask``, ``stations``, ``datasets``
+``taiga.yaml``  public TAIGA releases: ``events``, ``events_dask``, ``iact_images``, ``files``, ``datasets``
+``collaborations/<group>/<experiment>.yaml``
+                the releases whose access is ``collaboration:<group>`` (same structure)
+
+The public files name no collaboration-internal release (not even its name). A
+collaboration's folder is created private (0700, files 0640) and the data policy
+(:mod:`dlclab.store.access`, :mod:`dlclab.hub.unix`) gives it to the group's Unix group,
+so that only members read it. Opening a sub-catalogue
+(:class:`dlclab.catalog.readers.SubCatalogReader`) merges the public file with the
+collaboration files the user can read; the others are simply absent.
 
 Every URL is templated on the ``data_root`` parameter (default: the directory above the
 catalogue), so the same files serve a local path, a shared mount or an object store.
@@ -31,6 +40,10 @@ READERS = "intake.readers.readers"
 DATATYPES = "intake.readers.datatypes"
 SUBCATALOG = "dlclab.catalog.readers:SubCatalogReader"
 CATALOG_FILES = ("dlc.yaml", "kcdc.yaml", "taiga.yaml")
+#: folder (below the catalogues) of the collaborations' catalogues, one subfolder per group
+COLLABORATIONS = "collaborations"
+#: the experiments with a sub-catalogue, each in ``<experiment-catalogue>.yaml``
+SUBCATALOGS = {"kcdc": "kascade", "taiga": "taiga"}
 #: the columns every ``component`` selection keeps, so rows stay identifiable
 ID_COLUMNS = ["uuid", "run", "event", "time", "dataset", "experiment", "release"]
 
@@ -90,13 +103,14 @@ def _release_summary(m: Manifest) -> dict[str, Any]:
             "created": m.created, "datasets": datasets}
 
 
-def _default_release(manifests: list[Manifest]) -> str:
+def _default_release(releases: dict[str, dict[str, Any]]) -> str:
     """The newest measured release (highest version), else the newest of any kind."""
-    def key(m: Manifest):
-        v = m.info.version
-        return (m.info.kind == "measured", float(v) if _is_number(v) else 0.0, m.release)
+    def key(item: tuple[str, dict[str, Any]]):
+        name, summary = item
+        v = str(summary.get("version", ""))
+        return (summary.get("kind") == "measured", float(v) if _is_number(v) else 0.0, name)
 
-    return max(manifests, key=key).release
+    return max(releases.items(), key=key)[0]
 
 
 def _is_number(text: str) -> bool:
@@ -107,8 +121,8 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _dataset_param(manifests: list[Manifest]) -> dict[str, Any]:
-    names = sorted({d for m in manifests for d in m.datasets})
+def _dataset_param(releases: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    names = sorted({d for summary in releases.values() for d in summary["datasets"]})
     options: dict[str, Any] = {"all": None}
     options.update({d: [[["dataset", "==", d]]] for d in names})  # DNF: OR of ANDs
     return _param("FilterChoiceParameter", options=options, default=None, default_name="all",
@@ -125,18 +139,33 @@ def kascade_component_columns() -> dict[str, list[str] | None]:
     return out
 
 
+def summaries(manifests: Iterable[Manifest]) -> dict[str, dict[str, Any]]:
+    """``{release: summary}``: what a sub-catalogue says about each release (and all it
+    needs to be written again, so that catalogues can be merged)."""
+    return {m.release: _release_summary(m) for m in manifests}
+
+
 def kcdc_catalog(manifests: list[Manifest]) -> dict[str, Any]:
-    releases = sorted(m.release for m in manifests)
+    """The KASCADE sub-catalogue of ``manifests``."""
+    return kcdc_catalog_of(summaries(manifests))
+
+
+def kcdc_catalog_of(releases: dict[str, dict[str, Any]],
+                    data_root_default: str = "dlclab_data_root(..)") -> dict[str, Any]:
+    """The KASCADE sub-catalogue of release summaries (:func:`summaries`); the data root
+    defaults to ``data_root_default`` (relative to the catalogue's folder)."""
+    releases = dict(sorted(releases.items()))
+    names = list(releases)
     root = "{data_root}/releases/kascade/{release}"
     params = {
-        "data_root": _data_root_param("dlclab_data_root(..)"),
-        "release": _param("ChoiceParameter", options=releases,
-                          default=_default_release(manifests) if manifests else None,
+        "data_root": _data_root_param(data_root_default),
+        "release": _param("ChoiceParameter", options=names,
+                          default=_default_release(releases) if releases else None,
                           name="release", description="KASCADE release (KCDC name)"),
         "component": _param("NamedChoiceParameter", options=kascade_component_columns(),
                             default=None, default_name="all", name="component",
                             description="KCDC component whose columns to read, or all"),
-        "dataset": _dataset_param(manifests),
+        "dataset": _dataset_param(releases),
     }
     data = {
         "events_parquet": _data("Parquet", f"{root}/events",
@@ -163,21 +192,30 @@ def kcdc_catalog(manifests: list[Manifest]) -> dict[str, Any]:
     for name in ("events", "events_dask"):
         entries[name]["metadata"]["units"] = units
     meta = {"description": "KASCADE (KCDC) analysis-ready releases",
-            "experiment": "kascade", "releases": {m.release: _release_summary(m) for m in manifests}}
+            "experiment": "kascade", "releases": releases}
     return _catalog(params, data, entries, meta)
 
 
 def taiga_catalog(manifests: list[Manifest]) -> dict[str, Any]:
-    releases = sorted(m.release for m in manifests)
-    facilities = sorted({d.get("facility") for m in manifests for d in m.datasets.values()
-                         if d.get("facility")})
+    """The TAIGA sub-catalogue of ``manifests``."""
+    return taiga_catalog_of(summaries(manifests))
+
+
+def taiga_catalog_of(releases: dict[str, dict[str, Any]],
+                     data_root_default: str = "dlclab_data_root(..)") -> dict[str, Any]:
+    """The TAIGA sub-catalogue of release summaries (:func:`summaries`); the data root
+    defaults to ``data_root_default`` (relative to the catalogue's folder)."""
+    releases = dict(sorted(releases.items()))
+    names = list(releases)
+    facilities = sorted({d.get("facility") for summary in releases.values()
+                         for d in summary["datasets"].values() if d.get("facility")})
     root = "{data_root}/releases/taiga/{release}"
     facility_options: dict[str, Any] = {"all": None}
     facility_options.update({f: [[["facility", "==", f]]] for f in facilities})
     params = {
-        "data_root": _data_root_param("dlclab_data_root(..)"),
-        "release": _param("ChoiceParameter", options=releases,
-                          default=_default_release(manifests) if manifests else None,
+        "data_root": _data_root_param(data_root_default),
+        "release": _param("ChoiceParameter", options=names,
+                          default=_default_release(releases) if releases else None,
                           name="release", description="TAIGA release"),
         "facility": _param("FilterChoiceParameter", options=facility_options, default=None,
                            default_name="all", name="facility",
@@ -207,7 +245,7 @@ def taiga_catalog(manifests: list[Manifest]) -> dict[str, Any]:
                            "data sets: events, exposure (area, live time, zenith range)"),
     }
     meta = {"description": "TAIGA / Tunka releases (collaboration access where stated)",
-            "experiment": "taiga", "releases": {m.release: _release_summary(m) for m in manifests}}
+            "experiment": "taiga", "releases": releases}
     return _catalog(params, data, entries, meta)
 
 
@@ -219,6 +257,7 @@ def top_catalog(data_root_default: str = "dlclab_data_root(..)") -> dict[str, An
         entries[name] = {
             "reader": SUBCATALOG, "output_instance": "intake.readers.entry:Catalog",
             "kwargs": {"path": f"{{data_root}}/catalogs/{name}.yaml",
+                       "collaborations": f"{{data_root}}/catalogs/{COLLABORATIONS}",
                        "parameters": {"data_root": "{data_root}"}},
             "metadata": {"description": what}, "user_parameters": {}}
     meta = {"description": "Astroparticle Data Life Cycle Lab: KASCADE (KCDC) and TAIGA data",
@@ -226,7 +265,49 @@ def top_catalog(data_root_default: str = "dlclab_data_root(..)") -> dict[str, An
     return _catalog(params, {}, entries, meta)
 
 
-def _write_yaml_atomic(doc: dict[str, Any], path: Path) -> None:
+def subcatalog_of(name: str, releases: dict[str, dict[str, Any]],
+                  data_root_default: str = "dlclab_data_root(..)") -> dict[str, Any]:
+    """Sub-catalogue ``name`` (``kcdc``, ``taiga``) of release summaries: the one place
+    that knows which builder writes which sub-catalogue (the reader merges with it)."""
+    builders = {"kcdc": kcdc_catalog_of, "taiga": taiga_catalog_of}
+    if name not in builders:
+        raise ValueError(f"sub-catalogue {name!r}: expected one of {', '.join(builders)}")
+    return builders[name](releases, data_root_default)
+
+
+def _group_id(group: str) -> int | None:
+    """The gid of Unix group ``group`` if it exists (else the data policy sets it later)."""
+    import grp
+
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        return None
+
+
+def _private_dir(path: Path, group: str) -> None:
+    """Create ``path`` closed to others: 0700 at creation (never open, not for a moment),
+    then, where the group exists and we may give it away, group ``group`` with 2750."""
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        if path.is_symlink() or not path.is_dir():
+            raise NotADirectoryError(f"{path}: expected the folder of collaboration {group!r}'s "
+                                     "catalogues, found something else") from None
+        return
+    gid = _group_id(group)
+    if gid is not None:
+        try:
+            os.chown(path, -1, gid, follow_symlinks=False)
+            os.chmod(path, 0o2750)
+        except PermissionError:
+            pass  # not root and not a member: the data policy hands it over
+
+
+def _write_yaml_atomic(doc: dict[str, Any], path: Path, mode: int = 0o644,
+                       group: str | None = None) -> None:
+    """Write ``doc`` to ``path`` through a temporary file (0600 from its creation) that
+    gets ``mode`` (and ``group``, where it exists) before the rename."""
     text = ("# Generated by dlclab.catalog.write_catalogs from the release manifests; "
             "do not edit.\n" + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -235,7 +316,13 @@ def _write_yaml_atomic(doc: dict[str, Any], path: Path) -> None:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(tmp, 0o644)
+            gid = _group_id(group) if group else None
+            if gid is not None:
+                try:
+                    os.fchown(stream.fileno(), -1, gid)
+                except PermissionError:
+                    pass  # the data policy hands it over
+            os.fchmod(stream.fileno(), mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -243,24 +330,52 @@ def _write_yaml_atomic(doc: dict[str, Any], path: Path) -> None:
         raise
 
 
+def _write_if_changed(doc: dict[str, Any], path: Path, mode: int = 0o644,
+                      group: str | None = None) -> Path:
+    new = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
+    if not (path.exists() and path.read_text(encoding="utf-8").split("\n", 1)[-1] == new):
+        _write_yaml_atomic(doc, path, mode, group)
+    return path
+
+
 def write_catalogs(releases: Iterable[Manifest | dict | str | os.PathLike], out_dir: str | os.PathLike,
                    ) -> list[Path]:
-    """Write ``dlc.yaml``, ``kcdc.yaml`` and ``taiga.yaml`` into ``out_dir``.
+    """Write ``dlc.yaml``, ``kcdc.yaml`` and ``taiga.yaml`` (public releases) and every
+    collaboration's ``collaborations/<group>/{kcdc,taiga}.yaml`` into ``out_dir``.
 
     ``releases``: ``Manifest`` objects, manifest dicts or release directories. Each file
-    is replaced atomically; an unchanged file is not rewritten. Returns the paths.
+    is replaced atomically; an unchanged file is not rewritten; a collaboration file whose
+    releases are gone is removed. Returns the paths written or kept.
     """
     manifests = [_as_manifest(r) for r in releases]
-    by_experiment = {e: [m for m in manifests if m.experiment == e] for e in ("kascade", "taiga")}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    docs = {"dlc.yaml": top_catalog(), "kcdc.yaml": kcdc_catalog(by_experiment["kascade"]),
-            "taiga.yaml": taiga_catalog(by_experiment["taiga"])}
-    paths = []
-    for name, doc in docs.items():
-        path = out / name
-        new = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
-        if not (path.exists() and path.read_text(encoding="utf-8").split("\n", 1)[-1] == new):
-            _write_yaml_atomic(doc, path)
-        paths.append(path)
+    public = [m for m in manifests if m.info.access_group is None]
+    groups = sorted({m.info.access_group for m in manifests} - {None})
+    paths = [_write_if_changed(top_catalog(), out / "dlc.yaml")]
+    for name, experiment in SUBCATALOGS.items():
+        paths.append(_write_if_changed(
+            subcatalog_of(name, summaries(m for m in public if m.experiment == experiment)),
+            out / f"{name}.yaml"))
+    collab_root = out / COLLABORATIONS
+    if groups:
+        collab_root.mkdir(exist_ok=True)
+    for group in groups:
+        folder = collab_root / group
+        _private_dir(folder, group)
+        for name, experiment in SUBCATALOGS.items():
+            mine = [m for m in manifests
+                    if m.info.access_group == group and m.experiment == experiment]
+            path = folder / f"{name}.yaml"
+            if mine:
+                # a file three levels below the data root: catalogs/collaborations/<group>/
+                doc = subcatalog_of(name, summaries(mine), "dlclab_data_root(../../..)")
+                paths.append(_write_if_changed(doc, path, 0o640, group))
+            elif path.exists():
+                path.unlink()
+    if collab_root.is_dir():
+        for folder in collab_root.iterdir():
+            if folder.name not in groups and folder.is_dir() and not folder.is_symlink():
+                for name in SUBCATALOGS:
+                    (folder / f"{name}.yaml").unlink(missing_ok=True)
     return paths

@@ -116,8 +116,12 @@ class LabRunner:
                 self.add_account(name)
         changes: list[str] = []
         if s.isolated:
+            from dlclab.hub.services import load_services, prepare_accounts
+
             unix.ensure_groups(LAB_GROUPS)
             changes = unix.apply_data_policy(s.data_root)
+            # services' system accounts and their private folders (the meta-data catalogue)
+            changes += prepare_accounts(load_services(s))
         self.provision_courses()
         return changes
 

@@ -10,7 +10,10 @@ Format (all keys but ``name`` optional; see docs/hub.md)::
     scopes: [read:users]              # what the service's own token may do
     oauth_no_confirm: true            # skip the "authorize access" page (default true)
     display: true                     # listed on the hub's home page
-    user: someuser                    # run as this system user (root hub only)
+    user: dlclab-service              # run as this system account (root hub only): the
+                                      # hub creates it (no login, no home) at start
+    groups: [kascade, taiga]          # the account's supplementary Unix groups
+    owns: ["{data_root}/metadata"]    # its private folders (0700, given to it at start)
     cwd: "{state_dir}"
 
 Placeholders: ``{python}``, ``{bin}`` (the venv's bin), ``{port}``, ``{data_root}``,
@@ -20,6 +23,11 @@ Loading turns each file into a JupyterHub service entry and, when ``access`` is 
 a role ``access-<name>`` granting ``access:services!service=<name>`` to those groups (or
 adding the scope to the default ``user`` role for ``all``). Servers' tokens may carry
 the scope (JupyterHub gives each token only the subset its owner holds).
+
+A hub not running as root has no other accounts: ``user``, ``groups`` and ``owns`` are
+then ignored (the service runs as the hub's user). As root, :func:`prepare_accounts`
+creates each ``user`` with its ``groups`` and hands it its ``owns`` folders before the
+hub starts.
 """
 from __future__ import annotations
 
@@ -34,7 +42,7 @@ from dlclab.errors import DlclabError
 from dlclab.hub.settings import LabSettings
 
 KNOWN_KEYS = {"name", "command", "url", "environment", "access", "scopes",
-              "oauth_no_confirm", "display", "user", "cwd", "info"}
+              "oauth_no_confirm", "display", "user", "groups", "owns", "cwd", "info"}
 
 
 def free_port(ip: str = "127.0.0.1") -> int:
@@ -53,6 +61,10 @@ class ServiceSpec:
     access: str | list[str] = field(default_factory=list)
     scopes: list[str] = field(default_factory=list)
     source: Path | None = None
+    #: the system account it runs as (None: the hub's user), its groups, its folders
+    account: str | None = None
+    account_groups: list[str] = field(default_factory=list)
+    owns: list[Path] = field(default_factory=list)
 
     @property
     def access_scope(self) -> str:
@@ -99,9 +111,14 @@ def parse_service(raw: dict[str, Any], settings: LabSettings, source: Path | Non
     values["port"] = str(port if port is not None else free_port(settings.ip))
     name = str(raw["name"])
     entry: dict[str, Any] = {"name": name, "oauth_no_confirm": raw.get("oauth_no_confirm", True)}
-    for key in ("command", "url", "environment", "display", "user", "cwd", "info"):
+    for key in ("command", "url", "environment", "display", "cwd", "info"):
         if key in raw:
             entry[key] = _expand(raw[key], values)
+    account, account_groups, owns = _account(raw, values, where)
+    if account is not None and settings.isolated:
+        entry["user"] = account
+    else:
+        account, account_groups, owns = None, [], []
     if "command" in entry and not isinstance(entry["command"], list):
         raise DlclabError(f"{where}: 'command' must be a list of arguments")
     if "command" in entry and "url" not in entry:
@@ -112,7 +129,48 @@ def parse_service(raw: dict[str, Any], settings: LabSettings, source: Path | Non
     scopes = raw.get("scopes", [])
     if not isinstance(scopes, list):
         raise DlclabError(f"{where}: 'scopes' must be a list of JupyterHub scopes")
-    return ServiceSpec(name=name, hub_entry=entry, access=access, scopes=list(scopes), source=source)
+    return ServiceSpec(name=name, hub_entry=entry, access=access, scopes=list(scopes), source=source,
+                       account=account, account_groups=account_groups, owns=owns)
+
+
+def _account(raw: dict[str, Any], values: dict[str, str],
+             where: Any) -> tuple[str | None, list[str], list[Path]]:
+    """``user``, ``groups`` and ``owns`` of a definition, checked."""
+    from dlclab.hub.settings import LAB_GROUPS
+
+    user = raw.get("user")
+    if user is not None and not (isinstance(user, str) and user and user != "root"):
+        raise DlclabError(f"{where}: 'user' must be the name of a system account other than "
+                          f"root, got {user!r}")
+    groups = raw.get("groups", [])
+    if not (isinstance(groups, list) and all(g in LAB_GROUPS for g in groups)):
+        raise DlclabError(f"{where}: 'groups' must be a list of lab groups "
+                          f"({', '.join(LAB_GROUPS)}), got {groups!r}")
+    owns = raw.get("owns", [])
+    if not (isinstance(owns, list) and all(isinstance(o, str) for o in owns)):
+        raise DlclabError(f"{where}: 'owns' must be a list of folders, got {owns!r}")
+    if (groups or owns) and user is None:
+        raise DlclabError(f"{where}: 'groups' and 'owns' belong to a service account: add 'user'")
+    folders = [Path(_expand(o, values)) for o in owns]
+    for folder in folders:
+        if not folder.is_absolute():
+            raise DlclabError(f"{where}: 'owns' entry {str(folder)!r} must be an absolute path")
+    return user, list(groups), folders
+
+
+def prepare_accounts(specs: list[ServiceSpec]) -> list[str]:
+    """As root, before the hub starts: every service account with its groups and its
+    private folders (:mod:`dlclab.hub.unix`). Returns what changed."""
+    from dlclab.hub import unix
+
+    changes: list[str] = []
+    for spec in specs:
+        if spec.account is None:
+            continue
+        changes += unix.ensure_service_account(spec.account, spec.account_groups)
+        for folder in spec.owns:
+            changes += unix.hand_over_private_dir(folder, spec.account)
+    return changes
 
 
 def load_services(settings: LabSettings) -> list[ServiceSpec]:

@@ -11,6 +11,11 @@ terminals, dask workers):
   group ``<group>`` and no access for others, recursively (group read, set-gid
   directories; owner bits unchanged).
 
+Services run as unprivileged system accounts (a ``services.d`` entry's ``user``):
+:func:`ensure_service_account` creates one (no login, no home) with its supplementary
+groups, and :func:`hand_over_private_dir` gives it its private folders (the meta-data
+catalogue: 0700, nobody else may enter).
+
 Every function here is idempotent: it changes only what differs and reports it.
 """
 from __future__ import annotations
@@ -31,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: folders of the data root whose non-internal contents are public
 PUBLIC_TREES = ("catalogs", "releases", "raw")
+#: folders below the public trees that stay private (the builder's staging area)
+PRIVATE_FOLDERS = ("releases/.staging",)
 
 def group_exists(name: str) -> bool:
     try:
@@ -140,10 +147,11 @@ def apply_data_policy(data_root: Path) -> list[str]:
     # Public first: the data root itself and, below PUBLIC_TREES, everything not
     # collaboration-internal becomes world-readable. Other folders (the metadata
     # catalogue's database, which only the aggregation service may read) stay as they are.
-    changes += _open_except(data_root, set(restricted), recurse=False)
+    closed = set(restricted) | {data_root / name for name in PRIVATE_FOLDERS}
+    changes += _open_except(data_root, closed, recurse=False)
     for name in PUBLIC_TREES:
         if (data_root / name).exists():
-            changes += _open_except(data_root / name, set(restricted))
+            changes += _open_except(data_root / name, closed)
     for tree, group in restricted.items():
         changes += restrict_tree(tree, group)
     # Directories on the way down to the data root must be traversable.
@@ -173,6 +181,96 @@ def _open_except(root: Path, restricted: set[Path], recurse: bool = True) -> lis
         if want != mode:
             os.chmod(path, want)
             changes.append(f"chmod {want:o} {path}")
+    return changes
+
+
+def ensure_service_account(name: str, groups: Iterable[str] = ()) -> list[str]:
+    """Create system account ``name`` (no login shell, no home, its own group) if missing
+    and add it to ``groups`` (lab groups it needs, e.g. to read collaboration releases it
+    serves to members). Returns what changed. Safe when several hubs start at once."""
+    changes: list[str] = []
+    if not user_exists(name):
+        done = subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
+                               "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+                               "--comment", "dlclab service account", name],
+                              capture_output=True, text=True)
+        if done.returncode != 0 and not user_exists(name):
+            raise DlclabError(f"could not create the service account {name!r}: "
+                              f"{done.stderr.strip() or done.returncode}")
+        changes.append(f"useradd {name}")
+    wanted = set(groups)
+    ensure_groups(wanted)
+    members = {g.gr_name for g in grp.getgrall() if name in g.gr_mem}
+    for group in sorted(wanted - members):
+        subprocess.run(["gpasswd", "-a", name, group], check=True, capture_output=True)
+        changes.append(f"gpasswd -a {name} {group}")
+    return changes
+
+
+def hand_over_private_dir(path: Path, user: str) -> list[str]:
+    """Make ``path`` the private folder of ``user``: created 0700 if missing, owned by
+    ``user``, mode 0700; what root left in it (e.g. a catalogue written by ``make data``)
+    becomes ``user``'s, with no access for group and others.
+
+    Root never acts on a name the account could swap: every step goes through file
+    descriptors opened with ``O_NOFOLLOW`` relative to the folder's descriptor, and only
+    entries owned by root with a single link are changed (the account's own files are
+    its business; a hard link to a foreign file is left alone)."""
+    pw = pwd.getpwnam(user)
+    changes: list[str] = []
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.mkdir(path, 0o700)
+        changes.append(f"mkdir {path}")
+    except FileExistsError:
+        pass
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise DlclabError(f"{path}: expected the private folder of {user!r} (a directory, "
+                          f"not a symbolic link): {exc.strerror}") from exc
+    try:
+        st = os.fstat(fd)
+        if st.st_uid not in (0, pw.pw_uid):
+            raise DlclabError(f"{path}: owned by uid {st.st_uid}; expected root or {user!r} "
+                              "(refusing to hand over someone else's folder)")
+        changes += _hand_over_fd(fd, str(path), pw, top=True)
+    finally:
+        os.close(fd)
+    for line in changes:
+        log.debug("service account: %s", line)
+    return changes
+
+
+def _hand_over_fd(fd: int, where: str, pw: pwd.struct_passwd, top: bool = False) -> list[str]:
+    """Give the directory open as ``fd`` (and, recursively, its root-owned entries) to
+    ``pw``; group and others lose all access."""
+    changes: list[str] = []
+    st = os.fstat(fd)
+    if top or st.st_uid == 0:
+        if (st.st_uid, st.st_gid) != (pw.pw_uid, pw.pw_gid):
+            os.fchown(fd, pw.pw_uid, pw.pw_gid)
+            changes.append(f"chown {pw.pw_name} {where}")
+        if stat.S_IMODE(st.st_mode) != 0o700:
+            os.fchmod(fd, 0o700)
+            changes.append(f"chmod 700 {where}")
+    if st.st_uid != 0 and not top:
+        return changes  # the account's own folder: its business
+    for name in os.listdir(fd):
+        try:
+            child = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+        except OSError:
+            continue  # a symbolic link, a socket, gone meanwhile: not ours to change
+        try:
+            cst = os.fstat(child)
+            if stat.S_ISDIR(cst.st_mode):
+                changes += _hand_over_fd(child, f"{where}/{name}", pw)
+            elif stat.S_ISREG(cst.st_mode) and cst.st_uid == 0 and cst.st_nlink == 1:
+                os.fchown(child, pw.pw_uid, pw.pw_gid)
+                os.fchmod(child, stat.S_IMODE(cst.st_mode) & 0o700)
+                changes.append(f"chown {pw.pw_name} {where}/{name}")
+        finally:
+            os.close(child)
     return changes
 
 

@@ -5,6 +5,7 @@ deployments pass a PostgreSQL URL (``postgresql+psycopg://user@host/db``).
 """
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,11 +29,42 @@ def default_url() -> str:
     return f"sqlite:///{config.data_root() / 'metadata' / 'catalogue.sqlite'}"
 
 
+def create_private_sqlite(path: Path) -> None:
+    """Create the SQLite file's folder (0700) and the empty file (0600) if missing,
+    private from their creation whatever the umask: the catalogue holds collaboration-
+    internal rows and users' export requests, and only its service reads it. SQLite
+    gives its ``-wal``/``-shm`` files the database file's mode."""
+    folder = path.parent
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass  # created meanwhile by another process
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+    except FileExistsError:
+        pass
+    # a catalogue written before it was private (an older checkout): ours, so close it
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            st = os.fstat(fd)
+            if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+                os.fchmod(fd, st.st_mode & 0o600)
+        finally:
+            os.close(fd)
+
+
 def make_engine(url: str | None = None) -> Engine:
-    """An engine for ``url`` (default: :func:`default_url`); SQLite gets WAL and FK checks."""
+    """An engine for ``url`` (default: :func:`default_url`); SQLite gets WAL and FK checks
+    (and a private file, see :func:`create_private_sqlite`)."""
     url = url or default_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        create_private_sqlite(Path(url.removeprefix("sqlite:///").split("?", 1)[0]))
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 

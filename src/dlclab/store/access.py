@@ -1,8 +1,8 @@
 """Which folders of a data root are collaboration-internal, and restricting them.
 
-The store decides *what* is internal (a release's ``access`` in its manifest, and raw
-TAIGA data, which are always ``collaboration:taiga``); the hub decides *who* is in a
-group. :func:`restricted_paths` lists the folders with their group;
+The store decides *what* is internal (a release's ``access`` in its manifest, raw TAIGA
+data, which are always ``collaboration:taiga``, and each collaboration's catalogue folder
+``catalogs/collaborations/<group>``); the hub decides *who* is in a group. :func:`restricted_paths` lists the folders with their group;
 :func:`apply_access` gives each to its Unix group with mode 2750 (group members read,
 others cannot even list it). Everything else stays world-readable.
 """
@@ -20,13 +20,18 @@ RAW_TAIGA_GROUP = "taiga"
 
 
 def restricted_paths(data_root: Path) -> list[tuple[Path, str]]:
-    """``[(folder, group)]``: ``raw/taiga`` and every release whose access is
-    ``collaboration:<group>``; an experiment folder whose releases all belong to one
-    group is listed too (so that not even the release names are visible)."""
+    """``[(folder, group)]``: ``raw/taiga``, every release whose access is
+    ``collaboration:<group>`` and every ``catalogs/collaborations/<group>``; an experiment
+    folder whose releases all belong to one group is listed too (so that not even the
+    release names are visible)."""
     layout = DataRoot(data_root)
     out: list[tuple[Path, str]] = []
     if layout.raw_taiga.exists():
         out.append((layout.raw_taiga, RAW_TAIGA_GROUP))
+    if layout.collaboration_catalogs.is_dir():
+        for folder in layout.collaboration_catalogs.iterdir():
+            if folder.is_dir() and not folder.is_symlink():
+                out.append((folder, folder.name))
     groups_by_experiment: dict[Path, set[str | None]] = {}
     for release_dir in layout.release_dirs():
         group = Manifest.read(release_dir).info.access_group

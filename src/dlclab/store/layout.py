@@ -13,11 +13,14 @@
          datasets.parquet                               data sets and their exposure
          files.parquet                                  source files (TAIGA raw files)
          manifest.json                                  sha256 + size of every file
-      catalogs/dlc.yaml, kcdc.yaml, taiga.yaml           generated Intake catalogues
+      releases/.staging/                               private (0700): releases being built
+      catalogs/dlc.yaml, kcdc.yaml, taiga.yaml           generated Intake catalogues (public releases)
+      catalogs/collaborations/<group>/{kcdc,taiga}.yaml  a collaboration's releases  (collaboration:<group>)
+      metadata/                                        the aggregation service's (0700): catalogue.sqlite, exports/
 
-Collaboration-internal data sit in whole subtrees (``raw/taiga`` and
-``releases/taiga``) so that one ``chgrp``/``chmod`` per subtree restricts them; see
-:mod:`dlclab.store.access`.
+Collaboration-internal data sit in whole subtrees (``raw/taiga``, each internal release,
+each collaboration's catalogue folder) so that one ``chgrp``/``chmod`` per subtree
+restricts them; see :mod:`dlclab.store.access`.
 """
 from __future__ import annotations
 
@@ -63,6 +66,16 @@ class DataRoot:
     @property
     def catalogs(self) -> Path:
         return self.root / "catalogs"
+
+    @property
+    def collaboration_catalogs(self) -> Path:
+        """One folder per collaboration group holding its releases' catalogues."""
+        return self.catalogs / "collaborations"
+
+    @property
+    def metadata(self) -> Path:
+        """The meta-data catalogue and the aggregation service's state (private)."""
+        return self.root / "metadata"
 
     def release_dirs(self) -> list[Path]:
         """Every committed release (a directory with a manifest), sorted by path."""

@@ -1,11 +1,14 @@
 """Transactional, immutable release builds.
 
-A release is built in a temporary directory beside its final place
-(``releases/<experiment>/.<release>.tmp-<pid>-<random>``), every file and directory is
-fsync'ed, the manifest is written last, and one ``rename`` makes the release appear:
-readers see either no release or the whole release, never half of one. A build that
-fails or is interrupted removes its temporary directory; one that is killed leaves it
-behind, and the next build of the same experiment removes it (its process is gone).
+A release is built in a temporary directory in the private staging folder
+``releases/.staging`` (mode 0700, the builder's own: nobody else can even list it), every
+file and directory is fsync'ed, the manifest is written last, the tree gets its final
+group and modes (public: readable by everyone; ``collaboration:<group>``: the group's,
+2750/0440, nothing for others), and one ``rename`` makes the release appear: readers see
+either no release or the whole release, never half of one, and a collaboration release is
+never readable by others, not for a moment. A build that fails or is interrupted removes
+its temporary directory; one that is killed leaves it behind, and the next build removes
+it (its process is gone).
 
 An existing release is never overwritten. Building it again with the same metadata,
 the same source bytes and the same parameters (same ``build_id``) is a no-op;
@@ -14,8 +17,10 @@ anything else is refused with :class:`ReleaseExistsError`.
 from __future__ import annotations
 
 import datetime as dt
+import grp
 import os
 import shutil
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +42,33 @@ from dlclab.store.manifest import (
 
 
 
+#: the private folder below ``releases/`` where releases are built (not a release: its
+#: name starts with a dot)
+STAGING = ".staging"
+
+
 class ReleaseExistsError(DlclabError):
     """A release of that name exists and differs from the one being built."""
+
+
+def staging_dir(data_root: Path) -> Path:
+    """``releases/.staging``: created 0700 (mode at creation, never open), and refused
+    unless it is a real directory of ours that nobody else may enter."""
+    layout = DataRoot(data_root)
+    layout.releases.mkdir(parents=True, exist_ok=True)
+    path = layout.releases / STAGING
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) & 0o077:
+        raise DlclabError(
+            f"{path}: the release staging folder must be a directory owned by uid "
+            f"{os.geteuid()} with mode 0700 (found uid {st.st_uid}, mode "
+            f"{stat.S_IMODE(st.st_mode):o}, {'a directory' if stat.S_ISDIR(st.st_mode) else 'not a directory'}); "
+            "remove it and build again")
+    return path
 
 
 @dataclass(frozen=True)
@@ -80,9 +110,10 @@ def software_versions() -> dict[str, str]:
     return out
 
 
-def remove_stale_builds(experiment_dir: Path) -> list[Path]:
-    """Remove temporary build directories whose process no longer runs. Returns them."""
-    return remove_stale(experiment_dir)
+def remove_stale_builds(folder: Path) -> list[Path]:
+    """Remove temporary build directories in ``folder`` (the staging folder; an
+    experiment's folder for builds of older versions) whose process no longer runs."""
+    return remove_stale(folder)
 
 
 def _check_existing(target: Path, new_build_id: str) -> Manifest:
@@ -104,13 +135,16 @@ def build_release(
     write: Callable[[Path], dict[str, dict[str, Any]]],
     *,
     parameters: dict[str, Any] | None = None,
+    before_commit: Callable[[Path], None] | None = None,
 ) -> BuildResult:
     """Build release ``info.release`` of ``info.experiment`` below ``data_root``, atomically.
 
     ``write(tmp_dir)`` writes the release's files into ``tmp_dir`` and returns the data
     sets ``{name: {"n_events": n, "exposure": {...}, ...}}`` for the manifest.
     ``parameters`` are whatever else decides the content (seeds, options); with the
-    metadata and the sources' sha256 they make the build id.
+    metadata and the sources' sha256 they make the build id. ``before_commit(tmp_dir)``,
+    if given, is called with the finished tree (final modes) just before the rename (tests
+    pause a publication there).
     """
     layout = DataRoot(data_root)
     target = layout.release_dir(info.experiment, info.release)
@@ -124,8 +158,10 @@ def build_release(
     experiment_dir = layout.experiment_dir(info.experiment)
     experiment_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(experiment_dir)
-    tmp = temporary_name(target)
-    tmp.mkdir()
+    staging = staging_dir(layout.root)
+    remove_stale_builds(staging)
+    tmp = temporary_name(staging / f"{info.experiment}-{info.release}")
+    tmp.mkdir(mode=0o700)
     try:
         datasets = plain(write(tmp))
         manifest = Manifest(
@@ -134,8 +170,10 @@ def build_release(
             datasets=datasets, sources=described, build_id=new_id,
             files=list_files(tmp), software=software_versions())
         manifest.write(tmp)
-        _make_readable(tmp)
+        set_release_modes(tmp, info.access_group)
         fsync_tree(tmp)
+        if before_commit is not None:
+            before_commit(tmp)
         try:
             os.rename(tmp, target)
         except OSError:
@@ -150,13 +188,39 @@ def build_release(
     return BuildResult(target, manifest, "built")
 
 
-def _make_readable(top: Path) -> None:
-    """Files read-only for everyone (releases are immutable; access is restricted on the
-    experiment's directory, see :mod:`dlclab.store.access`)."""
-    for dirpath, _dirs, filenames in os.walk(top):
-        os.chmod(dirpath, 0o755)
-        for name in filenames:
-            os.chmod(os.path.join(dirpath, name), 0o444)
+def set_release_modes(top: Path, group: str | None) -> None:
+    """Final modes of a release tree, read-only (releases are immutable): public, readable
+    by everyone (0755/0444); collaboration ``group``, by the group only (2750/0440, group
+    ``group``). Where the group does not exist yet or may not be given (not root, not a
+    member), the tree stays the owner's (0700/0400) until the data policy hands it over.
+    Called on the private staging tree only (nobody else can change it meanwhile)."""
+    gid = _group_we_may_give(top, group)
+    if group is None:
+        dir_mode, file_mode = 0o755, 0o444
+    elif gid is not None:
+        dir_mode, file_mode = 0o2750, 0o440
+    else:
+        dir_mode, file_mode = 0o700, 0o400
+    # children before parents: a directory closes last (we still traverse it meanwhile)
+    for dirpath, _dirs, filenames in os.walk(top, topdown=False):
+        for path in [*(os.path.join(dirpath, n) for n in filenames), dirpath]:
+            if os.path.islink(path):
+                continue
+            if gid is not None:
+                os.chown(path, -1, gid, follow_symlinks=False)
+            os.chmod(path, dir_mode if os.path.isdir(path) else file_mode)
+
+
+def _group_we_may_give(top: Path, group: str | None) -> int | None:
+    """The gid of ``group`` if it exists and we may give ``top`` to it, else None."""
+    if group is None:
+        return None
+    try:
+        gid = grp.getgrnam(group).gr_gid
+        os.chown(top, -1, gid, follow_symlinks=False)
+    except (KeyError, PermissionError):
+        return None
+    return gid
 
 
 def find_release(data_root: Path, release: str, experiment: str | None = None) -> Path:
@@ -176,5 +240,6 @@ def find_release(data_root: Path, release: str, experiment: str | None = None) -
                          f"{', '.join(f'{p.parent.name}/{p.name}' for p in hits)}")
 
 
-__all__ = ["BuildResult", "IntegrityError", "ReleaseExistsError", "build_release",
-           "describe_sources", "find_release", "remove_stale_builds"]
+__all__ = ["BuildResult", "IntegrityError", "ReleaseExistsError", "STAGING", "build_release",
+           "describe_sources", "find_release", "remove_stale_builds", "set_release_modes",
+           "staging_dir"]
