@@ -64,5 +64,8 @@ def test_intake_catalogues_come_from_the_catalogue(tmp_path):
     for a, b in zip(ours, direct):
         assert a.read_text() == b.read_text(), a.name
     assert "NABOO" not in (tmp_path / "from_catalogue" / "kcdc.yaml").read_text()
-    assert "TSIM1" in (tmp_path / "from_catalogue" / "taiga.yaml").read_text()
+    # a collaboration release: in its collaboration's catalogue, not in the public one
+    assert "TSIM1" not in (tmp_path / "from_catalogue" / "taiga.yaml").read_text()
+    assert "TSIM1" in (tmp_path / "from_catalogue" / "collaborations" / "taiga"
+                       / "taiga.yaml").read_text()
     engine.dispose()
