@@ -267,6 +267,17 @@ def test_another_student_cannot_read_a_submission_even_knowing_its_name(released
     assert feedback
 
 
+def test_another_student_cannot_move_or_replace_a_submission(released):
+    """sue, knowing the name of sam's submission folder, tries to move it away (to put her
+    own or a symlink in its place): the inbound is sticky, so she cannot."""
+    lab = released
+    folder = lab.sams_submission
+    proc = run_as(lab.name("sue"), ["mv", str(folder), str(lab.inbound / "sue-was-here")],
+                  check=False)
+    assert proc.returncode != 0 and "not permitted" in proc.stderr, proc.stderr
+    assert folder.is_dir() and not folder.is_symlink()
+
+
 def test_precreated_course_exchange_is_taken_back_and_release_works():
     """Before the course is provisioned on a machine whose exchange was world-writable
     (the earlier layout, 1777), a student pre-creates the course's exchange folders with a
