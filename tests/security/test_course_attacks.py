@@ -12,7 +12,9 @@ attack, made as that student's OS user with ordinary commands:
   (made exact by pausing collect at the race point, see ``course_race``);
 - reading another student's submission knowing its name;
 - pre-creating the course's exchange folders before the course is released, to block or
-  take over releases.
+  take over releases;
+- (as the grader account, which runs students' code at autograde) symlinks in the course
+  folder to root's files, for the next provisioning as root to chown or write through.
 
 One attack is still open and marked so (strict xfail): code in a submission, run by
 autograde as the grader account, reads the instructor's source.
@@ -323,6 +325,46 @@ def test_precreated_course_exchange_is_taken_back_and_release_works():
     finally:
         delete_user(squatter)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_provisioning_does_not_follow_the_graders_symlinks():
+    """The grader account runs students' code (autograde), so what it can write is
+    student-controlled. It plants symlinks to root's files in the course folder; the next
+    provisioning (every hub start, as root) must neither chown nor write through them."""
+    from dlclab.courses.provision import CourseLayout, provision_course
+    from dlclab.courses.registry import load_courses
+
+    if os.geteuid() != 0:
+        pytest.fail("provisioning as root is what is attacked here")
+    course = next(c for c in load_courses(config.PROJECT_ROOT / "courses" / "courses.yaml")
+                  if c.id == COURSE)
+    base = Path(tempfile.mkdtemp(prefix="dlclab-provision-"))  # reachable by the grader
+    root, secrets_dir = base / "courses-root", base / "root-only"
+    root.mkdir()
+    secrets_dir.mkdir()
+    os.chmod(base, 0o755)
+    os.chmod(root, 0o755)
+    os.chmod(secrets_dir, 0o755)
+    owned, written = secrets_dir / "owned-by-root", secrets_dir / "written-by-root"
+    owned.write_text("root's\n")
+    written.write_text("root's\n")
+    layout = CourseLayout(root)
+    try:
+        course_dir = provision_course(layout, course, as_root=True)
+        run_as(course.grader_user, ["sh", "-ec", f"""
+            ln -s '{owned}' '{course_dir}/evil'
+            ln -s '{written}' '{course_dir}/nbgrader_config.py.tmp'
+            rm '{course_dir}/nbgrader_config.py'
+            ln -s '{written}' '{course_dir}/nbgrader_config.py'
+        """], cwd=course_dir)
+        provision_course(layout, course, as_root=True)
+        for target in (owned, written):
+            st = os.stat(target)
+            assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o644), target
+            assert target.read_text() == "root's\n", target
+        assert not (course_dir / "nbgrader_config.py").is_symlink()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _ids(user: str) -> tuple[int, int]:
