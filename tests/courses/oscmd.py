@@ -26,9 +26,9 @@ def delete_user(name: str) -> None:
     subprocess.run(["userdel", "-r", "-f", name], capture_output=True)
 
 
-def run_as(user: str, args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-           check: bool = True) -> subprocess.CompletedProcess:
-    """Run ``args`` as ``user`` with a clean environment (the venv on PATH, as in a server)."""
+def user_command(user: str, args: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """The argv running ``args`` as ``user`` with a clean environment (the venv on PATH, as
+    in a server), plus ``env``."""
     home = pwd.getpwnam(user).pw_dir
     base = {"HOME": home, "USER": user, "LOGNAME": user,
             "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
@@ -36,8 +36,15 @@ def run_as(user: str, args: list[str], *, cwd: Path | None = None, env: dict[str
         if key in os.environ:
             base[key] = os.environ[key]
     base.update(env or {})
-    cmd = ["runuser", "-u", user, "--", "env", "-i", *[f"{k}={v}" for k, v in base.items()], *args]
-    proc = subprocess.run(cmd, cwd=cwd or home, capture_output=True, text=True)
+    return ["runuser", "-u", user, "--", "env", "-i", *[f"{k}={v}" for k, v in base.items()], *args]
+
+
+def run_as(user: str, args: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
+           check: bool = True, timeout_s: float = 600.0) -> subprocess.CompletedProcess:
+    """Run ``args`` as ``user`` (see :func:`user_command`); output captured as text."""
+    home = pwd.getpwnam(user).pw_dir
+    proc = subprocess.run(user_command(user, args, env), cwd=cwd or home, capture_output=True,
+                          text=True, timeout=timeout_s, check=False)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(args)} as {user} failed ({proc.returncode}):\n"
                              f"{proc.stdout}\n{proc.stderr}")

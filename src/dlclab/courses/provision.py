@@ -2,25 +2,35 @@
 
 Layout under the courses root (``/srv/nbgrader`` as root):
 
-    exchange/                  mode 1777: nbgrader's exchange; the sticky bit keeps a student
-                               from renaming or removing a course's exchange folder
-    courses/<id>/              mode 0700, owned by grader-<id>: source, release, submitted,
-                               autograded, feedback, gradebook.db. Students never read it.
+    exchange/                  0755 root: students create nothing here, so they cannot
+                               pre-create (squat) a course's exchange folder
+      <course>/                0755 grader-<id>, made here, not by the first release
+        outbound/              0755 grader-<id>: releases (readable by all)
+        inbound/               3733 grader-<id>:grader-<id>: students add submissions;
+                               sticky, so nobody renames or removes another's; setgid, so
+                               a submission's folder gets the grader's group (mode 0750)
+        feedback/              0711 grader-<id>: not listable; names are per-submission
+                               secrets
+    courses/<id>/              0700 grader-<id>: source, release, submitted, autograded,
+                               feedback, gradebook.db. Students never read it.
     config/student/            nbgrader_config.py + labconfig for students' servers
 
-Everything here is idempotent: a second run changes nothing, and an instructor's
-edited sources are never overwritten.
+As root everything is made through directory descriptors (:mod:`dlclab.courses.rootfs`)
+and an entry that is in the way (not owned as expected, a symlink) is moved aside.
+Everything here is idempotent: a second run changes nothing, and an instructor's edited
+sources are never overwritten.
 """
 from __future__ import annotations
 
 import json
 import os
 import pwd
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlclab.courses import rootfs
+from dlclab.courses.exchange import FACTORY_CLASSES
 from dlclab.courses.registry import Course
 
 #: Lab extensions students must not get (formgrader UI, assignment authoring).
@@ -33,6 +43,9 @@ INSTRUCTOR_ONLY_SERVER_EXTENSIONS = (
     "nbgrader.server_extensions.formgrader",
     "nbgrader.server_extensions.course_list",
 )
+
+#: A course's folders in the exchange and their modes (all owned by its grader account).
+EXCHANGE_FOLDERS = {"outbound": 0o755, "inbound": 0o3733, "feedback": 0o711}
 
 
 @dataclass(frozen=True)
@@ -63,20 +76,14 @@ def ensure_system_user(name: str) -> pwd.struct_passwd:
         return pwd.getpwnam(name)
 
 
-def _write_if_changed(path: Path, text: str, mode: int) -> None:
-    if not path.exists() or path.read_text() != text:
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    os.chmod(path, mode)
-
-
 def student_nbgrader_config(layout: CourseLayout) -> str:
     return (
         "# Written by dlclab.courses.provision: students' nbgrader settings.\n"
         "c = get_config()  # noqa: F821\n"
         f"c.Exchange.root = {str(layout.exchange)!r}\n"
         "c.Exchange.path_includes_course = True\n"
+        "# The exchange root is root's, submissions private (dlclab.courses.exchange).\n"
+        + _factory_lines() +
         "# Courses a student sees are their hub groups nbgrader-<course id>.\n"
         "c.Authenticator.plugin_class = 'nbgrader.auth.JupyterHubAuthPlugin'\n"
     )
@@ -90,7 +97,8 @@ def grader_nbgrader_config(layout: CourseLayout, course: Course) -> str:
         f"c.CourseDirectory.root = {str(layout.course_dir(course))!r}\n"
         f"c.Exchange.root = {str(layout.exchange)!r}\n"
         "c.Exchange.path_includes_course = True\n"
-        "c.ExchangeFactory.collect = 'dlclab.courses.exchange.OwnerCheckedCollect'\n"
+        "# Collect copies submissions through descriptors, refusing links and special files.\n"
+        + _factory_lines() +
         "# The grader account is no hub user: enrolment is the hub groups nbgrader-<id>,\n"
         "# managed by courses.yaml and the hub admin, so grading needs no hub look-ups.\n"
         "c.Authenticator.plugin_class = 'nbgrader.auth.NoAuthPlugin'\n"
@@ -99,43 +107,70 @@ def grader_nbgrader_config(layout: CourseLayout, course: Course) -> str:
     )
 
 
+def _factory_lines() -> str:
+    return "".join(f"c.ExchangeFactory.{kind} = {cls!r}\n" for kind, cls in FACTORY_CLASSES.items())
+
+
 def provision_course(layout: CourseLayout, course: Course, *, as_root: bool | None = None) -> Path:
-    """Create (or check) one course on this machine; returns the course folder."""
+    """Create (or check and repair) one course on this machine; returns the course folder.
+
+    As root, everything below the courses root is made through directory descriptors
+    (:mod:`dlclab.courses.rootfs`): an entry a student or grader put in the way is moved
+    aside, never followed or chowned.
+    """
     as_root = os.geteuid() == 0 if as_root is None else as_root
-    layout.exchange.mkdir(parents=True, exist_ok=True)
-    os.chmod(layout.exchange, 0o1777)
-    course_dir = layout.course_dir(course)
-    course_dir.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(course_dir.parent, 0o755)
-    if not (course_dir / "source").exists():
-        shutil.copytree(course.source / "source", course_dir / "source")
-    layout.student_config.mkdir(parents=True, exist_ok=True)
-    for d in (layout.root, layout.root / "config", layout.student_config):
-        os.chmod(d, 0o755)
-    _write_if_changed(layout.student_config / "nbgrader_config.py",
-                      student_nbgrader_config(layout), 0o644)
-    # Jupyter Server reads extension switches from every config path; a later (user-side)
-    # path wins over the venv's own, so the instructor-only extensions are off here.
-    server_d = layout.student_config / "jupyter_server_config.d"
-    server_d.mkdir(exist_ok=True)
-    os.chmod(server_d, 0o755)
-    switches = {"ServerApp": {"jpserver_extensions": {
-        name: False for name in INSTRUCTOR_ONLY_SERVER_EXTENSIONS}}}
-    _write_if_changed(server_d / "dlclab-courses.json", json.dumps(switches, indent=1) + "\n", 0o644)
-    # JupyterLab reads labconfig/page_config.json from every config path.
-    labconfig = layout.student_config / "labconfig"
-    labconfig.mkdir(exist_ok=True)
-    os.chmod(labconfig, 0o755)
-    page = {"disabledExtensions": {name: True for name in INSTRUCTOR_ONLY_LAB_EXTENSIONS}}
-    _write_if_changed(labconfig / "page_config.json", json.dumps(page, indent=1) + "\n", 0o644)
-    # The formgrader and nbgrader's commands run in the course folder and read this.
-    _write_if_changed(course_dir / "nbgrader_config.py",
-                      grader_nbgrader_config(layout, course), 0o600)
     if as_root:
         grader = ensure_system_user(course.grader_user)
-        for dirpath, dirnames, filenames in os.walk(course_dir):
-            os.chown(dirpath, grader.pw_uid, grader.pw_gid)
-            for name in filenames:
-                os.chown(os.path.join(dirpath, name), grader.pw_uid, grader.pw_gid)
-    os.chmod(course_dir, 0o700)
-    return course_dir
+        admin, owner = (0, 0), (grader.pw_uid, grader.pw_gid)
+    else:  # a developer's own lab: everything is theirs
+        admin = owner = (os.getuid(), os.getgid())
+    layout.root.mkdir(parents=True, exist_ok=True)
+    os.chmod(layout.root, 0o755)
+    fds: list[int] = []
+
+    def folder(parent: int, name: str, who: tuple[int, int], mode: int, where: Path) -> int:
+        fd = rootfs.ensure_dir(parent, name, *who, mode, where=str(where))
+        fds.append(fd)
+        return fd
+
+    try:
+        root = rootfs.open_dir(layout.root)
+        fds.append(root)
+        # exchange/: root's; students cannot create (or squat) a course's folders in it
+        exchange = folder(root, "exchange", admin, 0o755, layout.exchange)
+        course_x = folder(exchange, course.id, owner, 0o755, layout.exchange / course.id)
+        for name, mode in EXCHANGE_FOLDERS.items():
+            folder(course_x, name, owner, mode, layout.exchange / course.id / name)
+        # courses/<id>/: the grader's, 0700 (sources, hidden tests, gradebook)
+        courses = folder(root, "courses", admin, 0o755, layout.root / "courses")
+        course_dir = folder(courses, course.id, owner, 0o700, layout.course_dir(course))
+        try:
+            os.stat("source", dir_fd=course_dir, follow_symlinks=False)
+        except FileNotFoundError:  # an instructor's edited sources are never overwritten
+            rootfs.copy_tree(course.source / "source", course_dir, "source", *owner)
+        # The formgrader and nbgrader's commands run in the course folder and read this.
+        rootfs.write_file(course_dir, "nbgrader_config.py",
+                          grader_nbgrader_config(layout, course).encode(), *owner, 0o600)
+        # config/student/: what every user's server reads (JUPYTER_CONFIG_PATH)
+        config = folder(root, "config", admin, 0o755, layout.root / "config")
+        student = folder(config, "student", admin, 0o755, layout.student_config)
+        rootfs.write_file(student, "nbgrader_config.py",
+                          student_nbgrader_config(layout).encode(), *admin, 0o644)
+        # Jupyter Server reads extension switches from every config path; a later
+        # (user-side) path wins over the venv's own, so the instructor-only extensions are
+        # off here.
+        server_d = folder(student, "jupyter_server_config.d", admin, 0o755,
+                          layout.student_config / "jupyter_server_config.d")
+        switches = {"ServerApp": {"jpserver_extensions": {
+            name: False for name in INSTRUCTOR_ONLY_SERVER_EXTENSIONS}}}
+        rootfs.write_file(server_d, "dlclab-courses.json",
+                          (json.dumps(switches, indent=1) + "\n").encode(), *admin, 0o644)
+        # JupyterLab reads labconfig/page_config.json from every config path.
+        labconfig = folder(student, "labconfig", admin, 0o755, layout.student_config / "labconfig")
+        page = {"disabledExtensions": {name: True for name in INSTRUCTOR_ONLY_LAB_EXTENSIONS}}
+        rootfs.write_file(labconfig, "page_config.json",
+                          (json.dumps(page, indent=1) + "\n").encode(), *admin, 0o644)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return layout.course_dir(course)
