@@ -38,8 +38,12 @@ def test_catalogue_reads_kcdc_for_all_and_taiga_for_members(lab_hub: LabHub, ali
              "print(len(cat.taiga(release='T2020.1')['events'].read()))")
     assert int(alice_kernel.execute(kcdc)) > 0       # public KCDC data: everyone
     assert int(bob_kernel.execute(taiga)) > 0        # TAIGA release: bob is in taiga
+    # alice is not: her catalogue does not even name the release, and its files are
+    # closed to her by the file system, whatever path she tries
+    with pytest.raises(KernelError, match="release 'T2020.1' is not available"):
+        alice_kernel.execute(taiga)
     with pytest.raises(KernelError, match="PermissionError"):
-        alice_kernel.execute(taiga)                  # alice is not
+        alice_kernel.execute(f"import os\nos.listdir({str(sample_data_root / 'releases' / 'taiga' / 'T2020.1')!r})")
 
 
 def test_dask_gateway_cluster_with_no_arguments(lab_hub: LabHub, alice_kernel, sample_data_root):
