@@ -138,7 +138,28 @@ class LabRunner:
 
     # ---- process
     def start(self, timeout_s: float = 300.0) -> None:
-        """Start the hub; wait (while it runs) until it answers, at most ``timeout_s``."""
+        """Start the hub; wait (while it runs) until it answers, at most ``timeout_s``.
+
+        Services' ``{port}`` is a free port chosen when the hub loads its configuration;
+        another process may take it before the service binds it. A start that fails that
+        way is retried once: the new hub process chooses new ports."""
+        try:
+            self._start_once(timeout_s)
+        except DlclabError:
+            if not self._lost_a_port_race():
+                raise
+            log.warning("dlclab: a service's port was taken before it bound it; "
+                        "starting the hub again with new ports")
+            if self._log_handle is not None:
+                self._log_handle.close()
+            self._start_once(timeout_s)
+
+    def _lost_a_port_race(self) -> bool:
+        if self.log_file is None or not self.log_file.exists():
+            return False
+        return "address already in use" in self.log_file.read_text(errors="replace")
+
+    def _start_once(self, timeout_s: float) -> None:
         s = self.settings
         env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
         env.update(s.to_env())
