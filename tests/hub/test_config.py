@@ -25,8 +25,9 @@ def test_isolated_lab_uses_system_users_and_the_local_backend(tmp_path: Path):
     assert c.LocalAuthenticator.create_system_users is True
     assert "HOME_MODE=0700" in c.LocalAuthenticator.add_user_cmd
     assert g.DaskGateway.backend_class.__name__ == "LabLocalBackend"
-    assert g.ClusterConfig.scheduler_cmd == [str(s.bin / "dask"), "scheduler"]
-    assert g.ClusterConfig.worker_cmd == [str(s.bin / "dask"), "worker"]
+    guard = ["--preload", "dlclab.hub.dashboard_guard"]  # dashboards: the owner's only
+    assert g.ClusterConfig.scheduler_cmd == [str(s.bin / "dask"), "scheduler", *guard]
+    assert g.ClusterConfig.worker_cmd == [str(s.bin / "dask"), "worker", *guard]
     assert g.JupyterHubAuthenticator.jupyterhub_service_name == "dask-gateway"
     assert c.Spawner.environment["DASK_GATEWAY__AUTH__TYPE"] == "jupyterhub"
     assert c.Spawner.environment["DLCLAB_CATALOG"] == str(s.catalog_path)

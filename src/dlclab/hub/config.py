@@ -53,6 +53,9 @@ def user_environment(settings: LabSettings) -> dict[str, str]:
         "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
         # dask dashboards of local clusters, reached through jupyter-server-proxy
         "DASK_DISTRIBUTED__DASHBOARD__LINK": "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status",
+        # and answering the user's own connections only (dlclab.hub.dashboard_guard)
+        "DASK_DISTRIBUTED__SCHEDULER__PRELOAD": '["dlclab.hub.dashboard_guard"]',
+        "DASK_DISTRIBUTED__WORKER__PRELOAD": '["dlclab.hub.dashboard_guard"]',
         "JUPYTERHUB_ACTIVITY_INTERVAL": str(settings.activity_interval_s),
         # hub/jupyter-config: JupyterLab page config of the lab (no news/consent pop-up)
         "JUPYTER_CONFIG_PATH": str(settings.hub_dir / "jupyter-config"),

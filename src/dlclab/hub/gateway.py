@@ -6,7 +6,8 @@
 * as root, :class:`dlclab.hub.gateway_backend.LabLocalBackend`: each cluster runs as its
   owner's system user with its Unix groups (the data policy applies to workers too),
   root never acts on a path the owner can change, and a cluster's dashboard is its
-  owner's only (reached through the owner's server, not the gateway's proxy); otherwise
+  owner's only (reached through the owner's server, not the gateway's proxy, and
+  served to the owner's connections only: :mod:`dlclab.hub.dashboard_guard`); otherwise
   :class:`~dlclab.hub.gateway_backend.LabUnsafeLocalBackend` (every cluster runs as the
   gateway's user, dashboards as with root) with a warning;
 * ``dask scheduler`` / ``dask worker`` from the lab's venv (distributed 2026 ships no
@@ -72,8 +73,10 @@ def configure_gateway(c, settings: LabSettings) -> None:
                                             "DLCLAB_CATALOG"]
 
     dask = str(settings.bin / "dask")
-    c.ClusterConfig.scheduler_cmd = [dask, "scheduler"]
-    c.ClusterConfig.worker_cmd = [dask, "worker"]
+    # Schedulers' and workers' dashboards answer their owner's connections only
+    guard = ["--preload", "dlclab.hub.dashboard_guard"]
+    c.ClusterConfig.scheduler_cmd = [dask, "scheduler", *guard]
+    c.ClusterConfig.worker_cmd = [dask, "worker", *guard]
     c.ClusterConfig.environment = {
         "DLCLAB_DATA_ROOT": str(settings.data_root),
         "DLCLAB_CATALOG": str(settings.catalog_path),
