@@ -24,7 +24,7 @@ DLCLAB := $(VENV)/bin/dlclab
 DATA ?= $(CURDIR)/data
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv node browser xrootd data lab test bench lock clean
+.PHONY: help setup venv node browser xrootd sandbox data lab test bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -72,7 +72,13 @@ xrootd: ## Debian's XRootD server for the storage instances (docs/storage.md)
 	  else echo "XRootD is missing: sudo apt-get install xrootd-server xrootd-client" >&2; exit 1; fi; \
 	fi
 
-setup: venv node browser xrootd ## everything the lab and the tests need
+sandbox: ## Debian's bubblewrap: autograde runs students' code in it (docs/courses.md)
+	@if [ ! -x /usr/bin/bwrap ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else echo "bubblewrap is missing: sudo apt-get install bubblewrap" >&2; exit 1; fi; \
+	fi
+
+setup: venv node browser xrootd sandbox ## everything the lab and the tests need
 
 data: venv ## build the sample releases, the Intake catalogues and the meta-data catalogue under data/
 	$(DLCLAB) sample --data-root $(DATA)

@@ -341,6 +341,11 @@ def test_nbgrader_config_in_the_users_servers(hub_values, tmp_path, monkeypatch)
     coursedir = CourseDirectory(config=teacher)
     assert coursedir.course_id == "astroparticle-online"
     assert coursedir.root == "/home/jovyan/courses/astroparticle-online"
+    # autograde in the instructor's pod runs students' code in the sandbox
+    from nbgrader.converters.autograde import Autograde
+
+    from dlclab.courses.sandbox import SandboxedExecute
+    assert SandboxedExecute in Autograde(config=teacher).autograde_preprocessors
     # its mount point is the one the hub snippet mounts the course folder at
     assert hub_values["singleuser"]["extraFiles"]["nbgrader-config"]["mountPath"].startswith(
         "/etc/jupyter/")

@@ -93,7 +93,7 @@ def test_voila_config_is_installed_into_the_venv():
 
 def test_runtime_stage_has_the_system_libraries_wheels_link_to():
     final_stage = (IMAGES / "lab" / "Dockerfile").read_text().rsplit("FROM ", 1)[1]
-    for package in ("python3", "tini", "libgomp1", "ca-certificates"):
+    for package in ("python3", "tini", "libgomp1", "ca-certificates", "bubblewrap"):
         assert f" {package} " in final_stage, package
     assert "build-essential" not in final_stage  # compilers stay in the build stage
 

@@ -13,11 +13,11 @@ attack, made as that student's OS user with ordinary commands:
 - reading another student's submission knowing its name;
 - pre-creating the course's exchange folders before the course is released, to block or
   take over releases;
-- (as the grader account, which runs students' code at autograde) symlinks in the course
-  folder to root's files, for the next provisioning as root to chown or write through.
-
-One attack is still open and marked so (strict xfail): code in a submission, run by
-autograde as the grader account, reads the instructor's source.
+- code in an answer cell that autograde runs: it reads the instructor's source, the
+  gradebook, other students' collected work and the grader's token (the kernel runs in
+  a sandbox, :mod:`dlclab.courses.sandbox`);
+- (as the grader account, had it been taken anyway) symlinks in the course folder to
+  root's files, for the next provisioning as root to chown or write through.
 """
 from __future__ import annotations
 
@@ -234,22 +234,41 @@ def test_folder_swapped_for_a_symlink_during_collect(released, short, race_point
         assert "Refusing submission" in log and "symbolic link" in log, log
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "OPEN: autograde runs the student's code in a kernel of the grader account, which can "
-    "read the course folder; closing it needs kernels run as an unprivileged account "
-    "(a root-side launcher), not yet built"))
-def test_code_run_by_autograde_cannot_read_the_source(released):
-    """exe's answer cell prints the instructor's source notebook when autograde runs it."""
+#: Run by autograde in exe's answer cell: everything the grader account could hand back.
+EXE_PROBE = """
+import glob, os
+got, refused = 'LE' + 'AKED', 'REF' + 'USED'   # so that only outputs spell them
+for path in [{source!r}, {gradebook!r}, *glob.glob({submitted!r})]:
+    try:
+        print(got, path, open(path).read()[:4000])
+    except OSError as exc:
+        print(refused, path, type(exc).__name__)
+for name in ('JUPYTERHUB_API_TOKEN', 'JPY_API_TOKEN'):
+    print(got if os.environ.get(name) else 'no', name)
+open('left-behind.txt', 'w').write('written by exe')
+"""
+
+
+def test_code_run_by_autograde_cannot_read_the_course(released):
+    """exe's answer cell, run by autograde, prints the instructor's source notebook, the
+    gradebook and the other students' collected work, and the grader's hub token: all
+    would come back in his feedback. In the sandbox none of them exists."""
     lab = released
     nb = nbformat.read(lab.fetched("exe"), 4)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")
                 and c.cell_type == "code")
-    cell.source = f"print(open({str(lab.source_notebook())!r}).read())\n{cell.source}"
+    probe = EXE_PROBE.format(source=str(lab.source_notebook()),
+                             gradebook=str(lab.course_dir / "gradebook.db"),
+                             submitted=str(lab.course_dir / "submitted" / "*" / ASSIGNMENT / "*"))
+    cell.source = probe + cell.source
     nbformat.write(nb, lab.fetched("exe"))
     submit(lab, "exe")
-    _, feedback = grade(lab, "exe")
-    leaked = [s for s in SOURCE_ONLY if s in feedback]
-    assert not leaked, f"the instructor's source came back in exe's feedback: {leaked}"
+    log, feedback = grade(lab, "exe")
+    assert "REFUSED" in feedback or "LEAKED" in feedback, f"exe's probe did not run in autograde:\n{log}\n{feedback[:2000]}"
+    leaked = [s for s in (*SOURCE_ONLY, SAMS_MARK, "LEAKED") if s in feedback]
+    assert not leaked, f"autograde handed exe what the grader can read: {leaked}"
+    # what his code wrote went into a throw-away copy, not into the collected submission
+    assert not (submitted(lab, "exe").parent / "left-behind.txt").exists()
 
 
 def test_another_student_cannot_read_a_submission_even_knowing_its_name(released):

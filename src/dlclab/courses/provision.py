@@ -102,7 +102,10 @@ def grader_nbgrader_config(layout: CourseLayout, course: Course) -> str:
         "# The grader account is no hub user: enrolment is the hub groups nbgrader-<id>,\n"
         "# managed by courses.yaml and the hub admin, so grading needs no hub look-ups.\n"
         "c.Authenticator.plugin_class = 'nbgrader.auth.NoAuthPlugin'\n"
-        "# Solutions, hidden tests and the gradebook stay in the 0700 course folder.\n"
+        "# Solutions, hidden tests and the gradebook stay in the 0700 course folder, and\n"
+        "# autograde runs students' code in a sandbox that does not see it.\n"
+        "from dlclab.courses.sandbox import sandboxed_preprocessors\n"
+        "c.Autograde.autograde_preprocessors = sandboxed_preprocessors()\n"
         "c.ClearSolutions.code_stub = {'python': '# YOUR CODE HERE\\nraise NotImplementedError()'}\n"
     )
 
