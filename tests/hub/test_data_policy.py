@@ -150,6 +150,19 @@ def test_internal_release_hidden_public_teaching_release_open(data_root: Path):
     assert mode(data_root / "releases" / "kascade") & 0o005 == 0o005
 
 
+def test_the_folders_above_the_data_root_are_never_opened(data_root: Path):
+    """pytest's own folder above the data root is 0700: the policy leaves it so (it once
+    made every ancestor o+x, /root included), and the lab's start check names it."""
+    closed = [p for p in data_root.parents if mode(p) & 0o001 == 0]
+    assert closed, "the fixture's data root should lie below a closed folder"
+    before = {p: mode(p) for p in data_root.parents}
+    unix.apply_data_policy(data_root)
+    assert {p: mode(p) for p in data_root.parents} == before
+    with pytest.raises(unix.DlclabError, match="not traversable by others") as refused:
+        unix.require_reachable(data_root)
+    assert all(str(p) in str(refused.value) for p in closed)
+
+
 # ---- services.d: a service's system account ------------------------------------------
 def _settings(tmp_path: Path, isolated: bool = True):
     from dlclab.hub.settings import LabSettings

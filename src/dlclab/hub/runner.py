@@ -119,6 +119,7 @@ class LabRunner:
             from dlclab.hub.services import load_services, prepare_accounts
 
             unix.ensure_groups(LAB_GROUPS)
+            unix.require_reachable(s.data_root)
             changes = unix.apply_data_policy(s.data_root)
             # services' system accounts and their private folders (the meta-data catalogue)
             changes += prepare_accounts(load_services(s))

@@ -154,15 +154,28 @@ def apply_data_policy(data_root: Path) -> list[str]:
             changes += _open_except(data_root / name, closed)
     for tree, group in restricted.items():
         changes += restrict_tree(tree, group)
-    # Directories on the way down to the data root must be traversable.
-    for parent in data_root.resolve().parents:
-        mode = stat.S_IMODE(parent.stat().st_mode)
-        if not mode & stat.S_IXOTH:
-            os.chmod(parent, mode | stat.S_IXOTH)
-            changes.append(f"chmod o+x {parent}")
+    # The folders above the data root are not the lab's: never opened here (that once
+    # made /root traversable); require_reachable says which ones are closed.
     for line in changes:
         log.debug("data policy: %s", line)
     return changes
+
+
+def closed_ancestors(path: Path) -> list[Path]:
+    """The folders above ``path`` that others cannot traverse (no ``o+x``)."""
+    return [p for p in Path(path).resolve().parents
+            if not stat.S_IMODE(p.stat().st_mode) & stat.S_IXOTH]
+
+
+def require_reachable(data_root: Path) -> None:
+    """Refuse a data root that lab users cannot reach, naming the closed folders above it
+    (opening them would expose everything readable below them to every user)."""
+    closed = closed_ancestors(data_root)
+    if closed:
+        raise DlclabError(
+            f"lab users cannot reach the data root {data_root}: not traversable by others: "
+            f"{' '.join(map(str, closed))}; move it below a folder they may traverse (e.g. "
+            f"/srv/dlclab/data), or give exactly those folders o+x yourself")
 
 
 def _open_except(root: Path, restricted: set[Path], recurse: bool = True) -> list[str]:
