@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from dlclab.metadata.db import open_catalogue
 from dlclab.metadata.extractor import Extractor, StorageSpec
 from dlclab.service import ServiceSettings, create_app
-from dlclab.service.dependencies import current_member, current_user
+from dlclab.service.dependencies import current_member, current_user, optional_user
 from dlclab.service.auth import User
 from tests.metadata.builders import build_raw_taiga, build_release
 
@@ -74,6 +74,7 @@ def make_client(lab: dict, user: User | None, **settings) -> TestClient:
     if user is not None:
         app.dependency_overrides[current_user] = lambda: user
         app.dependency_overrides[current_member] = lambda: user
+        app.dependency_overrides[optional_user] = lambda: user
     return TestClient(app)
 
 

@@ -32,7 +32,7 @@ def test_identify_and_formats(member):
     assert root.findtext("o:Identify/o:granularity", namespaces=NS) == "YYYY-MM-DDThh:mm:ssZ"
     root = oai(member, verb="ListMetadataFormats")
     prefixes = [e.text for e in root.iterfind(".//o:metadataPrefix", NS)]
-    assert prefixes == ["oai_dc", "oai_datacite"]
+    assert prefixes == ["oai_dc", "datacite"]
 
 
 def test_dublin_core_records_carry_identifiers_licence_and_provenance(member):
@@ -54,7 +54,7 @@ def test_dublin_core_records_carry_identifiers_licence_and_provenance(member):
 
 def test_datacite_get_record(member):
     identifier = identifiers(member)["OCEANUS"]
-    root = oai(member, verb="GetRecord", identifier=identifier, metadataPrefix="oai_datacite")
+    root = oai(member, verb="GetRecord", identifier=identifier, metadataPrefix="datacite")
     resource = root.find("o:GetRecord/o:record/o:metadata/dcite:resource", NS)
     ident = resource.find("dcite:identifier", NS)
     assert (ident.get("identifierType"), ident.text) == ("DOI", "10.5445/IR/1000000000")
@@ -65,7 +65,7 @@ def test_datacite_get_record(member):
     assert methods and "build_id" in methods[0].text
     # a release without DOI is identified by its UUID
     tsim = identifiers(member)["TSIM1"]
-    root = oai(member, verb="GetRecord", identifier=tsim, metadataPrefix="oai_datacite")
+    root = oai(member, verb="GetRecord", identifier=tsim, metadataPrefix="datacite")
     ident = root.find(".//dcite:identifier", NS)
     assert ident.get("identifierType") == "URN" and ident.text == "urn:uuid:" + tsim.rsplit("/", 1)[1]
 
@@ -94,7 +94,11 @@ def test_list_identifiers_respects_groups_and_dates(member, outsider):
     ({"verb": "Identify", "extra": "1"}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "last week"}, "badArgument"),
     ({"verb": "ListRecords", "resumptionToken": "x"}, "badResumptionToken"),
-    ({"verb": "ListSets"}, "noSetHierarchy"),
+    ({"verb": "ListSets", "resumptionToken": "x"}, "badResumptionToken"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "a b"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "experiment:nope"},
+     "noRecordsMatch"),
+    ({"verb": "ListRecords", "resumptionToken": "x", "metadataPrefix": "oai_dc"}, "badArgument"),
 ])
 def test_protocol_errors(member, params, code):
     assert error_code(oai(member, **params)) == code

@@ -30,6 +30,15 @@ class User:
     def access_groups(self) -> frozenset[str]:
         return self.groups | {PUBLIC}
 
+    @property
+    def anonymous(self) -> bool:
+        return self is ANONYMOUS or not self.name
+
+
+#: who sent no credential at all: sees what ``public`` may (only routes that depend on
+#: :func:`dlclab.service.dependencies.optional_user` ever get it)
+ANONYMOUS = User(name="")
+
 
 def header_token(request: Request) -> str | None:
     """The token of an ``Authorization: token|Bearer <t>`` header (a program), or None."""
