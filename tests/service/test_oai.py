@@ -1,9 +1,12 @@
-"""OAI-PMH 2.0: the six verbs, Dublin Core and DataCite records, protocol errors."""
+"""OAI-PMH 2.0: the six verbs, Dublin Core and DataCite records, protocol errors; every
+response valid against the OAI-PMH, oai_dc and DataCite kernel-4 schemas."""
 from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
 import pytest
+
+from tests.service.oai_schemas import oai_schema, validate
 
 NS = {"o": "http://www.openarchives.org/OAI/2.0/", "dc": "http://purl.org/dc/elements/1.1/",
       "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
@@ -13,6 +16,7 @@ NS = {"o": "http://www.openarchives.org/OAI/2.0/", "dc": "http://purl.org/dc/ele
 def oai(client, **params) -> ET.Element:
     reply = client.get("/oai", params=params)
     assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/xml")
+    validate(reply.content, oai_schema())
     return ET.fromstring(reply.content)
 
 

@@ -15,11 +15,42 @@ def get(url: str, token: str | None = None, **kw) -> httpx.Response:
 
 
 def test_no_or_bad_token_is_401(service_url):
-    for path in ("/api/files", "/api/releases", "/api/exports", "/oai?verb=Identify",
-                 "/api/terms", "/openapi.json"):
+    for path in ("/api/files", "/api/releases", "/api/exports", "/api/terms", "/openapi.json"):
         assert get(service_url + path).status_code == 401, path
     reply = get(service_url + "/api/files", token="not-a-hub-token")
     assert reply.status_code == 401 and "token" in reply.json()["detail"]
+
+
+#: the routes open without a hub identity, and why
+OPEN = {"/oai": "OAI-PMH: anonymous harvesters get the public records",
+        "/": "the page: redirects to the hub's login", "/oauth_callback": "the OAuth round trip"}
+
+
+def test_every_route_but_oai_needs_an_identity(lab, service_url):
+    """Each route of the app (enumerated, so a route added later is covered), asked with
+    no credential: 401, except the few in OPEN."""
+    from fastapi.routing import APIRoute
+
+    from dlclab.service import ServiceSettings, create_app
+
+    app = create_app(ServiceSettings(db_url=lab["db_url"], export_dir=lab["export_dir"]))
+    checked = 0
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue  # the static assets' mount
+        path = route.path.replace("{file_uuid}", "00000000-0000-4000-8000-000000000000")
+        path = path.replace("{request_id}", "nope")
+        assert "{" not in path, f"give {route.path} a sample value"
+        for method in route.methods - {"HEAD"}:
+            reply = httpx.request(method, service_url + path, timeout=30, follow_redirects=False)
+            if route.path in OPEN:
+                assert reply.status_code != 401, (method, route.path)
+            else:
+                assert reply.status_code == 401, (method, route.path, reply.status_code)
+                checked += 1
+    assert checked >= 8
+    reply = get(service_url + "/oai", params={"verb": "Identify"})
+    assert reply.status_code == 200 and b"<Identify>" in reply.content
 
 
 def test_token_without_the_service_scope_is_403(hub, service_url):

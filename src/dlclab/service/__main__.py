@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> None:
                    help=fields["oai_page_size"].description)
     p.add_argument("--oai-token-ttl", type=float, default=fields["oai_token_ttl_s"].default,
                    help=fields["oai_token_ttl_s"].description)
+    p.add_argument("--oai-admin-email", default=fields["oai_admin_email"].default,
+                   help=fields["oai_admin_email"].description)
     p.add_argument("--public-url", default=None, help=fields["public_url"].description)
     args = p.parse_args(argv)
     settings = ServiceSettings(db_url=args.db or default_url(), export_dir=args.export_dir,
@@ -49,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
                                export_quota_bytes=args.export_quota_bytes,
                                oai_page_size=args.oai_page_size,
                                oai_token_ttl_s=args.oai_token_ttl,
+                               oai_admin_email=args.oai_admin_email,
                                public_url=args.public_url)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
 

@@ -54,7 +54,8 @@ def create_app(settings: ServiceSettings, identity: HubIdentity | None = None) -
     app.state.settings = settings
     app.state.identity = identity or HubIdentity(settings.hub_api_url)
     app.state.oai = OaiRepository(base_url=f"{prefix}/", page_size=settings.oai_page_size,
-                                  token_ttl=timedelta(seconds=settings.oai_token_ttl_s))
+                                  token_ttl=timedelta(seconds=settings.oai_token_ttl_s),
+                                  admin_email=settings.oai_admin_email)
     app.state.thesaurus = default_thesaurus()
 
     @app.exception_handler(DlclabError)

@@ -54,6 +54,9 @@ class ServiceSettings(BaseModel):
         default=86400, gt=0,
         description="seconds an OAI-PMH resumption token stays valid after its list "
         "started; an older one is answered with badResumptionToken (harvest again)")
+    oai_admin_email: str = Field(
+        default="dlclab-admin@localhost.localdomain", pattern=r"^\S+@(\S+\.)+\S+$",
+        description="the contact address OAI-PMH Identify gives to harvesting registries")
     #: the hub's API (defaults to JupyterHub's environment when run as a service)
     hub_api_url: str | None = None
 

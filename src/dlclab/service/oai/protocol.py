@@ -51,7 +51,7 @@ class OaiRepository:
     def __init__(self, base_url: str, page_size: int = 100,
                  token_ttl: timedelta = timedelta(days=1),
                  repository_name: str = "dlclab Data Aggregation Service",
-                 admin_email: str = "dlclab-admin@localhost") -> None:
+                 admin_email: str = "dlclab-admin@localhost.localdomain") -> None:
         self.base_url = base_url
         self.page_size = page_size
         self.token_ttl = token_ttl
@@ -151,11 +151,12 @@ class OaiRepository:
                            f"metadataPrefix {prefix!r}: expected one of {sorted(FORMATS)}")
         return prefix
 
-    def _state(self, params: dict, verb: str) -> tokens.ListState:
+    def _state(self, params: dict, verb: str, seen: Visibility) -> tokens.ListState:
         """Where the list stands: from the token, or a new list from the arguments."""
         if "resumptionToken" in params:
             try:
-                return tokens.decode(params["resumptionToken"], utcnow(), self.token_ttl)
+                return tokens.decode(params["resumptionToken"], utcnow(), self.token_ttl,
+                                     seen.groups)
             except tokens.BadToken as exc:
                 raise OaiError("badResumptionToken", str(exc)) from exc
         if "metadataPrefix" not in params:
@@ -170,10 +171,11 @@ class OaiRepository:
             raise OaiError("badArgument", "from and until must have the same granularity")
         return tokens.ListState(prefix=self._prefix(params["metadataPrefix"]), set_spec=spec,
                                 from_=params.get("from"), until=params.get("until"),
-                                after_id=0, cursor=0, started_utc=utcnow().isoformat())
+                                after_id=0, cursor=0, started_utc=utcnow().isoformat(),
+                                groups=tokens.groups_digest(seen.groups))
 
     def _list(self, session: Session, seen: Visibility, params: dict, verb: str, full: bool):
-        state = self._state(params, verb)
+        state = self._state(params, verb, seen)
         stmt = select(Release).where(Release.id.in_(seen.release_ids))
         if state.set_spec is not None:
             stmt = sets.restrict(stmt, session, state.set_spec)
@@ -187,7 +189,7 @@ class OaiRepository:
         total = session.scalar(select(func.count()).select_from(stmt.subquery()))
         page = list(session.scalars(stmt.where(Release.id > state.after_id)
                                     .order_by(Release.id).limit(self.page_size + 1)))
-        if not page and state.cursor == 0:
+        if not page:  # also a list whose remaining releases were removed since the last page
             raise OaiError("noRecordsMatch", "no release matches")
         more, page = len(page) > self.page_size, page[:self.page_size]
         node = ET.Element(f"{O}{verb}")

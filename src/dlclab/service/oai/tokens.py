@@ -3,9 +3,11 @@
 A token holds the list's arguments (format, set, from, until), the id of the last
 release sent (pages follow the release id, so a release added during a harvest comes on
 a later page and none is sent twice), the count sent so far and when the list was
-started. Tokens grant nothing: each page is selected again from what the requester may
-see now, so a member's token replayed without the member's hub token yields only public
-records. The digest only tells a garbled or hand-made token from ours, so that the
+started, and a digest of the access groups it was started with. Tokens grant nothing:
+each page is selected again from what the requester may see now, and a token is only
+taken from a requester with the same groups (another one, say a member's token replayed
+anonymously, or a member removed from a group during the harvest, gets
+``badResumptionToken``: the list's size and pages would not be theirs). The digest only tells a garbled or hand-made token from ours, so that the
 harvester gets ``badResumptionToken`` instead of a wrong page; its key is fixed (the same
 in every replica and across restarts: a harvest survives a restart of the service).
 """
@@ -35,6 +37,7 @@ class ListState:
     after_id: int
     cursor: int
     started_utc: str  # ISO 8601, naive UTC
+    groups: str  # :func:`groups_digest` of the requester who started the list
 
     def expires(self, ttl: timedelta) -> datetime:
         return datetime.fromisoformat(self.started_utc) + ttl
@@ -45,15 +48,20 @@ def _digest(payload: bytes) -> str:
     return base64.urlsafe_b64encode(mac).decode()[:_DIGEST_CHARS]
 
 
+def groups_digest(groups: frozenset[str]) -> str:
+    return _digest("\n".join(sorted(groups)).encode())[:12]
+
+
 def encode(state: ListState) -> str:
     payload = base64.urlsafe_b64encode(
-        json.dumps(asdict(state), separators=(",", ":"), sort_keys=True).encode()).decode()
-    return f"{payload.rstrip('=')}.{_digest(payload.encode())}"
+        json.dumps(asdict(state), separators=(",", ":"), sort_keys=True).encode()
+    ).decode().rstrip("=")
+    return f"{payload}.{_digest(payload.encode())}"
 
 
-def decode(token: str, now_utc: datetime, ttl: timedelta) -> ListState:
-    """The state of ``token``; :class:`BadToken` if it is not ours or expired at
-    ``now_utc`` (naive UTC)."""
+def decode(token: str, now_utc: datetime, ttl: timedelta, groups: frozenset[str]) -> ListState:
+    """The state of ``token``; :class:`BadToken` if it is not ours, expired at
+    ``now_utc`` (naive UTC), or was started by a requester with other ``groups``."""
     payload, _, digest = token.partition(".")
     if not payload or len(token) > 2000 or not hmac.compare_digest(
             digest.encode(), _digest(payload.encode()).encode()):
@@ -67,4 +75,7 @@ def decode(token: str, now_utc: datetime, ttl: timedelta) -> ListState:
     if now_utc > expires:
         raise BadToken(f"resumptionToken expired at {expires.isoformat()}Z: start the list "
                        "again without it")
+    if not hmac.compare_digest(state.groups, groups_digest(groups)):
+        raise BadToken("resumptionToken belongs to a list started with other access rights "
+                       "(another token, or none): start the list again without it")
     return state
