@@ -5,10 +5,9 @@ and every record validated against the OAI-PMH 2.0, oai_dc and DataCite kernel-4
 (vendored, see xsd/SOURCES.md)."""
 from __future__ import annotations
 
-from lxml import etree
-
 import httpx
 import pytest
+from lxml import etree
 from oaipmh_scythe import HTTPConfig, Scythe
 from oaipmh_scythe.exceptions import BadResumptionToken, IdDoesNotExist, NoRecordsMatch
 
@@ -34,15 +33,15 @@ class RecordingScythe(Scythe):
             timeout=30, auth=_token_auth(token) if token else None))
         self.responses: list[bytes] = []
 
-    def _request_with_retry(self, query):  # noqa: ANN001, ANN202 - scythe's interface
+    def _request_with_retry(self, query):
         reply = super()._request_with_retry(query)
         assert reply.status_code == 200, (reply.status_code, reply.text[:300])
         self.responses.append(reply.content)
         return reply
 
 
-def _token_auth(token: str):  # noqa: ANN202 - an httpx auth callable
-    def add(request):  # noqa: ANN001, ANN202
+def _token_auth(token: str):
+    def add(request):
         request.headers["Authorization"] = f"token {token}"
         return request
     return add
@@ -53,7 +52,7 @@ def oai_url(hub) -> str:
     return wait_for_service(hub, "das-oai") + "/oai"
 
 
-def release_name(record) -> str:  # noqa: ANN001 - scythe's Record
+def release_name(record) -> str:
     """The release of a record (build_release titles them 'Simulated <exp> showers (<name>)')."""
     meta = record.xml.find(f"{OAI}metadata")[0]
     title = next(e.text for e in meta.iter() if etree.QName(e).localname == "title")

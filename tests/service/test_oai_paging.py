@@ -2,9 +2,8 @@
 real harvest through the hub is test_oai_harvest.py)."""
 from __future__ import annotations
 
-from lxml import etree
-
 import pytest
+from lxml import etree
 
 from dlclab.service.auth import User
 from tests.service.conftest import OAI_RELEASES, make_client
