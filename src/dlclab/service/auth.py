@@ -30,10 +30,6 @@ class User:
     def access_groups(self) -> frozenset[str]:
         return self.groups | {PUBLIC}
 
-    @property
-    def anonymous(self) -> bool:
-        return self is ANONYMOUS or not self.name
-
 
 #: who sent no credential at all: sees what ``public`` may (only routes that depend on
 #: :func:`dlclab.service.dependencies.optional_user` ever get it)
