@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from dlclab.metadata.db import open_catalogue
 from dlclab.metadata.extractor import Extractor, StorageSpec
 from dlclab.service import ServiceSettings, create_app
-from dlclab.service.dependencies import current_member, current_user
+from dlclab.service.dependencies import current_member, current_user, optional_user
 from dlclab.service.auth import User
 from tests.metadata.builders import build_raw_taiga, build_release
 
@@ -63,6 +63,30 @@ def lab(tmp_path_factory, http_storage):
             "export_dir": base / "exports", "summaries": (s1, s2)}
 
 
+#: the harvest catalogue: (experiment, release, access); 5 public records (3 pages of 2)
+#: and 3 internal ones, whose names must never reach an anonymous or non-member harvester
+OAI_RELEASES = [("kascade", "OCEANUS", "public"), ("kascade", "NABOO", "public"),
+                ("kascade", "KPUB3", "public"), ("taiga", "T2020.1-EDU", "public"),
+                ("taiga", "TPUB2", "public"), ("taiga", "TSECRET-1", "collaboration:taiga"),
+                ("taiga", "TSECRET-2", "collaboration:taiga"),
+                ("kascade", "KSECRET-1", "collaboration:kascade")]
+
+
+@pytest.fixture(scope="session")
+def oai_lab(tmp_path_factory):
+    """A catalogue of the :data:`OAI_RELEASES` on a local storage (for paging and sets)."""
+    base = tmp_path_factory.mktemp("oai")
+    root = base / "releases"
+    for seed, (experiment, name, access) in enumerate(OAI_RELEASES):
+        build_release(root, experiment, name, access, n_events=20, seed=seed, n_files=1,
+                      doi="10.5445/IR/1000000001" if name == "OCEANUS" else None)
+    url = f"sqlite:///{base / 'catalogue.sqlite'}"
+    engine = open_catalogue(url)
+    Extractor(engine, StorageSpec("oai-releases", root, "mixed", access="public")).run()
+    engine.dispose()
+    return {"db_url": url, "export_dir": base / "exports"}
+
+
 #: quotas high enough that the logic tests never meet them (test_web_attacks tests quotas)
 ROOMY = {"export_quota_count": 10_000, "export_quota_bytes": 1 << 40}
 
@@ -74,6 +98,7 @@ def make_client(lab: dict, user: User | None, **settings) -> TestClient:
     if user is not None:
         app.dependency_overrides[current_user] = lambda: user
         app.dependency_overrides[current_member] = lambda: user
+        app.dependency_overrides[optional_user] = lambda: user
     return TestClient(app)
 
 
@@ -92,13 +117,15 @@ def outsider(lab):
 
 
 @pytest.fixture(scope="session")
-def hub(lab):
+def hub(lab, oai_lab):
     """One real lab hub for the session with the service registered from hub/services.d's
     format: alice is in the TAIGA collaboration (group ``taiga``), bob is not."""
     from tests.hub_harness import LabHub
 
     spec = service_spec(lab, "das-test")
-    with LabHub(users={"alice": ["taiga"], "bob": []}, extra_services=[spec]) as lab_hub:
+    # the harvest test's service: its own catalogue, OAI-PMH pages of 2
+    oai = service_spec(oai_lab, "das-oai", "--oai-page-size", "2")
+    with LabHub(users={"alice": ["taiga"], "bob": []}, extra_services=[spec, oai]) as lab_hub:
         yield lab_hub
 
 

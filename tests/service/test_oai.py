@@ -1,9 +1,12 @@
-"""OAI-PMH 2.0: the six verbs, Dublin Core and DataCite records, protocol errors."""
+"""OAI-PMH 2.0: the six verbs, Dublin Core and DataCite records, protocol errors; every
+response valid against the OAI-PMH, oai_dc and DataCite kernel-4 schemas."""
 from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
 import pytest
+
+from tests.service.oai_schemas import oai_schema, validate
 
 NS = {"o": "http://www.openarchives.org/OAI/2.0/", "dc": "http://purl.org/dc/elements/1.1/",
       "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
@@ -13,6 +16,7 @@ NS = {"o": "http://www.openarchives.org/OAI/2.0/", "dc": "http://purl.org/dc/ele
 def oai(client, **params) -> ET.Element:
     reply = client.get("/oai", params=params)
     assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/xml")
+    validate(reply.content, oai_schema())
     return ET.fromstring(reply.content)
 
 
@@ -32,7 +36,7 @@ def test_identify_and_formats(member):
     assert root.findtext("o:Identify/o:granularity", namespaces=NS) == "YYYY-MM-DDThh:mm:ssZ"
     root = oai(member, verb="ListMetadataFormats")
     prefixes = [e.text for e in root.iterfind(".//o:metadataPrefix", NS)]
-    assert prefixes == ["oai_dc", "oai_datacite"]
+    assert prefixes == ["oai_dc", "datacite"]
 
 
 def test_dublin_core_records_carry_identifiers_licence_and_provenance(member):
@@ -54,7 +58,7 @@ def test_dublin_core_records_carry_identifiers_licence_and_provenance(member):
 
 def test_datacite_get_record(member):
     identifier = identifiers(member)["OCEANUS"]
-    root = oai(member, verb="GetRecord", identifier=identifier, metadataPrefix="oai_datacite")
+    root = oai(member, verb="GetRecord", identifier=identifier, metadataPrefix="datacite")
     resource = root.find("o:GetRecord/o:record/o:metadata/dcite:resource", NS)
     ident = resource.find("dcite:identifier", NS)
     assert (ident.get("identifierType"), ident.text) == ("DOI", "10.5445/IR/1000000000")
@@ -65,7 +69,7 @@ def test_datacite_get_record(member):
     assert methods and "build_id" in methods[0].text
     # a release without DOI is identified by its UUID
     tsim = identifiers(member)["TSIM1"]
-    root = oai(member, verb="GetRecord", identifier=tsim, metadataPrefix="oai_datacite")
+    root = oai(member, verb="GetRecord", identifier=tsim, metadataPrefix="datacite")
     ident = root.find(".//dcite:identifier", NS)
     assert ident.get("identifierType") == "URN" and ident.text == "urn:uuid:" + tsim.rsplit("/", 1)[1]
 
@@ -94,7 +98,11 @@ def test_list_identifiers_respects_groups_and_dates(member, outsider):
     ({"verb": "Identify", "extra": "1"}, "badArgument"),
     ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "last week"}, "badArgument"),
     ({"verb": "ListRecords", "resumptionToken": "x"}, "badResumptionToken"),
-    ({"verb": "ListSets"}, "noSetHierarchy"),
+    ({"verb": "ListSets", "resumptionToken": "x"}, "badResumptionToken"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "a b"}, "badArgument"),
+    ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "experiment:nope"},
+     "noRecordsMatch"),
+    ({"verb": "ListRecords", "resumptionToken": "x", "metadataPrefix": "oai_dc"}, "badArgument"),
 ])
 def test_protocol_errors(member, params, code):
     assert error_code(oai(member, **params)) == code

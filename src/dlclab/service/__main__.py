@@ -37,12 +37,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--export-quota-bytes", type=int,
                    default=fields["export_quota_bytes"].default,
                    help=fields["export_quota_bytes"].description)
+    p.add_argument("--oai-page-size", type=int, default=fields["oai_page_size"].default,
+                   help=fields["oai_page_size"].description)
+    p.add_argument("--oai-token-ttl", type=float, default=fields["oai_token_ttl_s"].default,
+                   help=fields["oai_token_ttl_s"].description)
+    p.add_argument("--oai-admin-email", default=fields["oai_admin_email"].default,
+                   help=fields["oai_admin_email"].description)
     p.add_argument("--public-url", default=None, help=fields["public_url"].description)
     args = p.parse_args(argv)
     settings = ServiceSettings(db_url=args.db or default_url(), export_dir=args.export_dir,
                                prefix=args.prefix, export_ttl_s=args.export_ttl,
                                export_quota_count=args.export_quota_count,
                                export_quota_bytes=args.export_quota_bytes,
+                               oai_page_size=args.oai_page_size,
+                               oai_token_ttl_s=args.oai_token_ttl,
+                               oai_admin_email=args.oai_admin_email,
                                public_url=args.public_url)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
 

@@ -3,8 +3,8 @@
 This module only wires: the catalogue engine and the export manager live for the app's
 lifetime; the routes are in :mod:`dlclab.service.routers`, what they depend on (settings,
 identity, a catalogue session) in :mod:`dlclab.service.dependencies`. Every route but the
-static assets needs a hub identity (:mod:`dlclab.service.auth`); what a user sees follows
-their hub groups (:func:`dlclab.metadata.query.visibility`). State-changing requests a
+static assets and ``/oai`` (where anonymous harvesters get the public records) needs a hub
+identity (:mod:`dlclab.service.auth`); what a user sees follows their hub groups (:func:`dlclab.metadata.query.visibility`). State-changing requests a
 browser's login cookie authenticates pass the cross-site guard (:mod:`dlclab.service.xsrf`).
 """
 from __future__ import annotations
@@ -53,7 +53,9 @@ def create_app(settings: ServiceSettings, identity: HubIdentity | None = None) -
                   openapi_url=None, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.identity = identity or HubIdentity(settings.hub_api_url)
-    app.state.oai = OaiRepository(base_url=f"{prefix}/")
+    app.state.oai = OaiRepository(base_url=f"{prefix}/", page_size=settings.oai_page_size,
+                                  token_ttl=timedelta(seconds=settings.oai_token_ttl_s),
+                                  admin_email=settings.oai_admin_email)
     app.state.thesaurus = default_thesaurus()
 
     @app.exception_handler(DlclabError)

@@ -31,6 +31,11 @@ class User:
         return self.groups | {PUBLIC}
 
 
+#: who sent no credential at all: sees what ``public`` may (only routes that depend on
+#: :func:`dlclab.service.dependencies.optional_user` ever get it)
+ANONYMOUS = User(name="")
+
+
 def header_token(request: Request) -> str | None:
     """The token of an ``Authorization: token|Bearer <t>`` header (a program), or None."""
     kind, _, value = request.headers.get("authorization", "").partition(" ")

@@ -2,7 +2,9 @@
 and the user's visibility (as FastAPI dependencies, the way jupyterhub's FastAPI service
 example does it).
 
-Tests of non-security logic may override :func:`current_user`; the security tests run
+Every route depends on :data:`UserDep` (a hub identity is required) except ``/oai``, which
+depends on :data:`OptionalUserDep`. Tests of non-security logic may override
+:func:`current_user` (and :func:`optional_user`); the security tests run
 against a real hub.
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dlclab.metadata.models import Release, StorageInstance
 from dlclab.metadata.query import FileQuery, Visibility, parse_cut, visibility
 from dlclab.metadata.thesaurus import Thesaurus
 from dlclab.service import schemas
-from dlclab.service.auth import User
+from dlclab.service.auth import ANONYMOUS, User
 from dlclab.service.settings import ServiceSettings
 
 ERRORS = {400: {"model": schemas.ErrorOut}, 401: {"model": schemas.ErrorOut},
@@ -35,6 +37,17 @@ async def current_user(request: Request) -> User:
     return await request.app.state.identity.user(request)
 
 
+async def optional_user(request: Request) -> User:
+    """The hub user behind the request, or :data:`ANONYMOUS` when it carries no credential
+    at all (no token header, no login cookie). Only the OAI-PMH route uses it: registries
+    harvest public records without a lab account. A credential that is sent must still be
+    valid (401/403 as for :func:`current_user`), so a harvester with a mistyped or expired
+    token learns it instead of silently getting only the public records."""
+    if request.app.state.identity.token_of(request) is None:
+        return ANONYMOUS
+    return await current_user(request)
+
+
 def catalogue_session(request: Request):
     with Session(request.app.state.engine, expire_on_commit=False) as s:
         yield s
@@ -46,6 +59,7 @@ def get_thesaurus(request: Request) -> Thesaurus:
 
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 UserDep = Annotated[User, Depends(current_user)]
+OptionalUserDep = Annotated[User, Depends(optional_user)]
 SessionDep = Annotated[Session, Depends(catalogue_session)]
 ThesaurusDep = Annotated[Thesaurus, Depends(get_thesaurus)]
 

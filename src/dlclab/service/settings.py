@@ -46,6 +46,17 @@ class ServiceSettings(BaseModel):
         "https://lab.example.org); a state-changing request authenticated by the login "
         "cookie must come from this origin (Origin or Referer header). Default: the "
         "request's own Host header (same origin behind the hub's proxy)")
+    oai_page_size: int = Field(
+        default=100, ge=1, le=10_000,
+        description="records (ListRecords) or headers (ListIdentifiers) per OAI-PMH "
+        "response; a longer list ends its page with a resumption token for the rest")
+    oai_token_ttl_s: float = Field(
+        default=86400, gt=0,
+        description="seconds an OAI-PMH resumption token stays valid after its list "
+        "started; an older one is answered with badResumptionToken (harvest again)")
+    oai_admin_email: str = Field(
+        default="dlclab-admin@localhost.localdomain", pattern=r"^\S+@(\S+\.)+\S+$",
+        description="the contact address OAI-PMH Identify gives to harvesting registries")
     #: the hub's API (defaults to JupyterHub's environment when run as a service)
     hub_api_url: str | None = None
 
