@@ -24,7 +24,7 @@ DLCLAB := $(VENV)/bin/dlclab
 DATA ?= $(CURDIR)/data
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv node browser xrootd data lab test bench lock clean
+.PHONY: help setup venv node browser xrootd slurm data lab test bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -72,7 +72,13 @@ xrootd: ## Debian's XRootD server for the storage instances (docs/storage.md)
 	  else echo "XRootD is missing: sudo apt-get install xrootd-server xrootd-client" >&2; exit 1; fi; \
 	fi
 
-setup: venv node browser xrootd ## everything the lab and the tests need
+slurm: ## Debian's Slurm and munge for the batch deployment and its tests (docs/batch.md)
+	@if [ ! -x /usr/sbin/slurmctld ] || [ ! -x /usr/sbin/slurmd ] || [ ! -x /usr/sbin/munged ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null; \
+	  else echo "Slurm is missing: sudo apt-get install slurm-wlm munge" >&2; exit 1; fi; \
+	fi
+
+setup: venv node browser xrootd slurm ## everything the lab and the tests need
 
 data: venv ## build the sample releases, the Intake catalogues and the meta-data catalogue under data/
 	$(DLCLAB) sample --data-root $(DATA)
