@@ -42,3 +42,26 @@ def two_users():
         for name in names:
             unix.delete_system_user(name)
 
+
+
+@pytest.fixture(scope="session")
+def slurm_lab(local_slurm: LocalSlurm, sample_data_root: Path):
+    """A real lab hub whose dask-gateway submits to the local Slurm cluster; alice
+    (kascade) and bob (taiga) as system users. Teardown: nothing of theirs left."""
+    from tests.hub_harness import LabHub
+
+    hub = LabHub(users={"alice": ["kascade"], "bob": ["taiga"]},
+                 data_root=sample_data_root.resolve(),
+                 settings=slurm_settings(local_slurm))
+    with hub:
+        yield hub
+        hub.remember_processes()
+    hub.assert_nothing_left()
+    assert not local_slurm.job_ids(), "Slurm jobs outlived the lab"
+
+
+def slurm_settings(cluster: LocalSlurm) -> dict:
+    """The LabSettings fields of a lab on ``cluster`` (as `dlclab lab --batch slurm`)."""
+    return {"batch": "slurm", "slurm_conf": cluster.conf_path,
+            "slurm_partition": cluster.config.partition,
+            "slurm_node_addresses": cluster.node_addresses}

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import psutil
 
 from dlclab.batch.localslurm import LocalSlurm, LocalSlurmConfig
-from tests.batch.helpers import run_as
-
-
-def wait_for(what: str, check, timeout_s: float = 120.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"no {what} within {timeout_s:g} s")
+from tests.batch.helpers import run_as, wait_for
 
 
 def test_nodes_idle_and_partition(local_slurm: LocalSlurm):

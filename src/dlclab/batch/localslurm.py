@@ -101,6 +101,11 @@ class LocalSlurm:
         """What every Slurm client (sbatch, squeue, scancel, ...) needs in its environment."""
         return {"SLURM_CONF": str(self.conf_path)}
 
+    @property
+    def node_addresses(self) -> dict[str, str]:
+        """Host name of each node (what squeue reports) -> its address (loopback)."""
+        return {socket.gethostname(): self.config.ip}
+
     def client_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
         env.update(self.env)

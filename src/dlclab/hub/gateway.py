@@ -9,6 +9,8 @@
   owner's only (reached through the owner's server, not the gateway's proxy); otherwise
   :class:`~dlclab.hub.gateway_backend.LabUnsafeLocalBackend` (every cluster runs as the
   gateway's user, dashboards as with root) with a warning;
+* with ``batch = "slurm"``, :class:`dlclab.hub.gateway_slurm.LabSlurmBackend`: schedulers
+  and workers are Slurm jobs of the cluster's owner (docs/batch.md);
 * ``dask scheduler`` / ``dask worker`` from the lab's venv (distributed 2026 ships no
   ``dask-scheduler`` executable);
 * per-worker cores and memory chosen by the user within caps, a cap on workers per
@@ -58,7 +60,12 @@ def configure_gateway(c, settings: LabSettings) -> None:
     c.DaskGateway.authenticator_class = "dask_gateway_server.auth.JupyterHubAuthenticator"
     c.JupyterHubAuthenticator.jupyterhub_service_name = SERVICE_NAME
 
-    if settings.isolated:
+    if settings.batch == "slurm":
+        # each cluster's scheduler and workers are Slurm jobs of its owner
+        from dlclab.hub.gateway_slurm import configure_slurm_backend
+
+        configure_slurm_backend(c, settings)
+    elif settings.isolated:
         from dlclab.hub.gateway_backend import LabLocalBackend
 
         c.DaskGateway.backend_class = LabLocalBackend
