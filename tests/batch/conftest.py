@@ -64,4 +64,6 @@ def slurm_settings(cluster: LocalSlurm) -> dict:
     """The LabSettings fields of a lab on ``cluster`` (as `dlclab lab --batch slurm`)."""
     return {"batch": "slurm", "slurm_conf": cluster.conf_path,
             "slurm_partition": cluster.config.partition,
-            "slurm_node_addresses": cluster.node_addresses}
+            "slurm_node_addresses": cluster.node_addresses,
+            # a job ended by Slurm is noticed sooner than the default 30 s
+            "slurm_poll_interval_s": 5}

@@ -21,7 +21,9 @@ def cluster_processes(name: str) -> list[psutil.Process]:
 
 
 def user_jobs(lab: LabHub, cluster, short: str) -> list[list[str]]:
-    out = cluster.run(["squeue", "-h", "-u", lab.user(short).name, "-o", "%i %j %u %T"])
+    """The user's dask-gateway jobs (their server is a job too: jupyterhub-server)."""
+    out = cluster.run(["squeue", "-h", "-u", lab.user(short).name, "-n", "dask-gateway",
+                       "-o", "%i %j %u %T"])
     assert out.returncode == 0, out.stderr
     return [line.split() for line in out.stdout.splitlines()]
 

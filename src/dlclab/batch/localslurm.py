@@ -103,8 +103,9 @@ class LocalSlurm:
 
     @property
     def node_addresses(self) -> dict[str, str]:
-        """Host name of each node (what squeue reports) -> its address (loopback)."""
-        return {socket.gethostname(): self.config.ip}
+        """Each node's name (squeue's ``%B``: the name, as there are several on this
+        host) -> its address (loopback)."""
+        return {node: self.config.ip for node in self.config.node_names}
 
     def client_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}

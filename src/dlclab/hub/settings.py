@@ -116,7 +116,7 @@ class LabSettings:
     #: the address users' servers, schedulers and workers listen on inside their jobs:
     #: loopback on a one-machine test cluster; 0.0.0.0 where jobs run on compute nodes
     slurm_job_host: str = "127.0.0.1"
-    #: compute node host name -> the address the hub and gateway reach it at (a test
+    #: compute node name (squeue's %B) -> the address the hub and gateway reach it at (a test
     #: cluster's nodes are this host: 127.0.0.1); hosts not listed are used as they are
     slurm_node_addresses: dict[str, str] = field(default_factory=dict)
     #: memory of a cluster's scheduler job
@@ -125,6 +125,8 @@ class LabSettings:
     slurm_server_cores: int = 1
     slurm_server_memory_gib: float = 2.0
     slurm_server_time_min: int = 8 * 60
+    #: how often the hub asks Slurm whether a server's job still runs (squeue per user)
+    slurm_poll_interval_s: int = 30
     #: how long the hub waits at start for each managed service to answer (JupyterHub
     #: alone gives up after ~10 s, too short for a formgrader on a loaded machine)
     service_start_timeout_s: float = 120.0
