@@ -95,8 +95,8 @@ data: venv ## build the sample releases, the Intake catalogues and the meta-data
 	$$as env DLCLAB_DATA_ROOT=$(DATA) $(DLCLAB) extract --no-progress \
 	  taiga=$(DATA)/raw/taiga kcdc=$(DATA)/raw/kcdc releases=$(DATA)/releases
 
-lab: setup data ## serve the lab on http://127.0.0.1:8000 (DEMO=1 adds demo users and a demo course)
-	$(DLCLAB) lab --data-root $(DATA) $(if $(DEMO),--demo,)
+lab: setup data ## serve the lab on http://127.0.0.1:8000 (DEMO=1: demo users and course; BATCH=slurm: on Slurm)
+	$(DLCLAB) lab --data-root $(DATA) $(if $(DEMO),--demo,) $(if $(BATCH),--batch $(BATCH),)
 
 test: setup data ## set up as `make lab` does, then run the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)

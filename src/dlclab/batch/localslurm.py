@@ -49,6 +49,11 @@ def free_port(ip: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def default_state_dir() -> Path:
+    """Where ``dlclab lab --batch slurm`` keeps its local test cluster."""
+    return Path("/srv/dlclab/slurm")
+
+
 def missing_executables() -> list[str]:
     """The Slurm/munge executables this module needs that are not installed."""
     missing = [path for path in DAEMONS.values() if not os.access(path, os.X_OK)]
@@ -118,6 +123,10 @@ class LocalSlurm:
         s = self.state_dir
         s.mkdir(parents=True, exist_ok=True)
         os.chmod(s, 0o755)
+        # a test cluster starts empty: no jobs, nodes or cluster name of an earlier run
+        # (slurmctld refuses state saved under another ClusterName)
+        for name in ("ctld", "spool"):
+            shutil.rmtree(s / name, ignore_errors=True)
         for name, mode in (("munge", 0o700), ("munge-socket", 0o755), ("ctld", 0o700),
                            ("spool", 0o755), ("log", 0o700)):
             (s / name).mkdir(exist_ok=True)
