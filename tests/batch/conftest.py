@@ -62,8 +62,5 @@ def slurm_lab(local_slurm: LocalSlurm, sample_data_root: Path):
 
 def slurm_settings(cluster: LocalSlurm) -> dict:
     """The LabSettings fields of a lab on ``cluster`` (as `dlclab lab --batch slurm`)."""
-    return {"batch": "slurm", "slurm_conf": cluster.conf_path,
-            "slurm_partition": cluster.config.partition,
-            "slurm_node_addresses": cluster.node_addresses,
-            # a job ended by Slurm is noticed sooner than the default 30 s
-            "slurm_poll_interval_s": 5}
+    # a job ended by Slurm is noticed sooner than the default 30 s
+    return {**cluster.lab_settings(), "slurm_poll_interval_s": 5}

@@ -8,7 +8,7 @@ import time
 def run_as(user: str, argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     """``argv`` as ``user`` with the Slurm client environment ``env``."""
     return subprocess.run(["runuser", "-u", user, "--", "env", *[f"{k}={v}" for k, v in env.items()],
-                           *argv], capture_output=True, text=True, timeout=120)
+                           *argv], check=False, capture_output=True, text=True, timeout=120)
 
 
 def wait_for(what: str, check, timeout_s: float = 120.0):

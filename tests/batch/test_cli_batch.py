@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import pty
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,13 +42,12 @@ def test_lab_on_a_local_slurm_cluster_and_ctrl_c_stops_all(tmp_path: Path, sampl
         daemons = {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
         names = {psutil.Process(pid).name() for pid in daemons if psutil.pid_exists(pid)}
         assert {"munged", "slurmctld", "slurmd"} <= names, names
-        done = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True,
+        done = subprocess.run(["sinfo", "-h", "-o", "%T"], check=False, capture_output=True, text=True,
                               env={**os.environ, "SLURM_CONF": str(slurm_state / "slurm.conf")})
         assert done.stdout.split() == ["idle"], done
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal
-        for line in lines:
-            seen.append(line)
+        seen.extend(lines)
         os.close(master)
         proc.wait(timeout=180)
         shutil.rmtree(slurm_state, ignore_errors=True)

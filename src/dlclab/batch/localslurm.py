@@ -112,6 +112,12 @@ class LocalSlurm:
         host) -> its address (loopback)."""
         return {node: self.config.ip for node in self.config.node_names}
 
+    def lab_settings(self) -> dict:
+        """The :class:`dlclab.hub.settings.LabSettings` fields of a lab on this cluster."""
+        return {"batch": "slurm", "slurm_conf": self.conf_path,
+                "slurm_partition": self.config.partition,
+                "slurm_node_addresses": self.node_addresses}
+
     def client_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
         env.update(self.env)
@@ -187,7 +193,7 @@ class LocalSlurm:
 
     # ---- processes
     def _spawn(self, name: str, argv: list[str]) -> None:
-        log = open(self.state_dir / "log" / f"{name}.out", "ab")
+        log = open(self.state_dir / "log" / f"{name}.out", "ab")  # noqa: SIM115 (closed in stop)
         self._logs.append(log)
         # own session: Ctrl-C in the lab's terminal reaches the lab, which stops us in order
         self._procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
@@ -236,7 +242,7 @@ class LocalSlurm:
 
     def run(self, argv: list[str], timeout_s: float = 60.0) -> subprocess.CompletedProcess:
         """Run a Slurm client command against this cluster (as root); text output."""
-        return subprocess.run(argv, env=self.client_env(), capture_output=True, text=True,
+        return subprocess.run(argv, check=False, env=self.client_env(), capture_output=True, text=True,
                               timeout=timeout_s)
 
     def _ctld_up(self) -> bool:
@@ -315,7 +321,7 @@ class LocalSlurm:
                 pass
         return found
 
-    def __enter__(self) -> "LocalSlurm":
+    def __enter__(self) -> LocalSlurm:
         self.start()
         return self
 

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlclab.errors import DlclabError
+
+if TYPE_CHECKING:
+    from dlclab.batch.localslurm import LocalSlurm
+    from dlclab.hub.settings import LabSettings
 
 EXAMPLES = """\
 examples:
@@ -74,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             cluster.stop()
 
 
-def _batch_cluster(args: argparse.Namespace, settings):  # noqa: ANN202
+def _batch_cluster(args: argparse.Namespace, settings: LabSettings) -> LocalSlurm | None:
     """Point ``settings`` at the Slurm cluster; start a local one if none is given.
     Returns the started local cluster (to stop at the end), or None."""
     if not settings.isolated:
@@ -93,15 +98,15 @@ def _batch_cluster(args: argparse.Namespace, settings):  # noqa: ANN202
     cluster = LocalSlurm(LocalSlurmConfig(state_dir=state))
     print(f"dlclab lab: starting a local Slurm cluster in {cluster.state_dir} ...", flush=True)
     cluster.start()
-    settings.slurm_conf = cluster.conf_path
+    for name, value in cluster.lab_settings().items():
+        setattr(settings, name, value)
     settings.slurm_partition = args.slurm_partition or cluster.config.partition
-    settings.slurm_node_addresses = cluster.node_addresses
     print(f"dlclab lab: Slurm nodes {', '.join(cluster.config.node_names)} idle; "
           f"SLURM_CONF={cluster.conf_path}", flush=True)
     return cluster
 
 
-def _serve(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+def _serve(args: argparse.Namespace, settings: LabSettings) -> int:
     from dlclab.hub.runner import LabRunner, private_stream
 
     lab = LabRunner(settings)

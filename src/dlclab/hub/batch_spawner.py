@@ -24,6 +24,8 @@ import batchspawner  # noqa: F401 - registers the hub's /api/batchspawner handle
 from batchspawner import SlurmSpawner
 from traitlets import Dict, Unicode, default
 
+from dlclab.hub.settings import LabSettings
+
 #: sbatch directives of a user's server job (Jinja, filled by batchspawner)
 JOB_SCRIPT = """#!/bin/bash
 #SBATCH --job-name=jupyterhub-server
@@ -88,7 +90,7 @@ class LabSlurmSpawner(SlurmSpawner):
         return self.node_addresses.get(host, host)
 
 
-def configure_batch_spawner(c, settings) -> None:  # noqa: ANN001 - a traitlets Config
+def configure_batch_spawner(c, settings: LabSettings) -> None:  # c: a traitlets Config
     """Select and configure :class:`LabSlurmSpawner` from the lab's settings."""
     c.JupyterHub.spawner_class = LabSlurmSpawner
     s = c.LabSlurmSpawner

@@ -29,6 +29,7 @@ from dask_gateway_server.backends.jobqueue.slurm import SlurmBackend, SlurmClust
 from traitlets import Unicode
 
 from dlclab.hub.gateway_backend import OwnerDashboards
+from dlclab.hub.settings import LabSettings
 
 
 class LabSlurmClusterConfig(SlurmClusterConfig):
@@ -92,7 +93,7 @@ class LabSlurmBackend(OwnerDashboards, SlurmBackend):
         return result["returncode"], result["stdout"], result["stderr"]
 
 
-def configure_slurm_backend(c, settings) -> None:  # noqa: ANN001 - a traitlets Config
+def configure_slurm_backend(c, settings: LabSettings) -> None:  # c: a traitlets Config
     """Select and configure :class:`LabSlurmBackend` from the lab's settings."""
     c.DaskGateway.backend_class = LabSlurmBackend
     c.LabSlurmBackend.slurm_conf = str(settings.slurm_conf or "")
