@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import httpx
 import psutil
+import pytest
 
 from tests.batch.helpers import run_as, wait_for
 from tests.hub_harness import LabHub
 
+pytestmark = pytest.mark.hub
 
 def server_jobs(cluster, user: str) -> list[tuple[str, str]]:
     out = cluster.run(["squeue", "-h", "-u", user, "-n", "jupyterhub-server", "-o", "%i %T"])

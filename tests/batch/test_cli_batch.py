@@ -12,10 +12,12 @@ import tempfile
 from pathlib import Path
 
 import psutil
+import pytest
 
 from dlclab.hub.services import free_port
 from tests.hub.test_cli import _lines
 
+pytestmark = pytest.mark.hub
 
 def test_lab_on_a_local_slurm_cluster_and_ctrl_c_stops_all(tmp_path: Path, sample_data_root):
     slurm_state = Path(tempfile.mkdtemp(prefix="dlclab-slurm-cli-"))

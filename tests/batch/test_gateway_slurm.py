@@ -3,9 +3,12 @@ as that user, another user cannot cancel them, and they stop with the owner's se
 from __future__ import annotations
 
 import psutil
+import pytest
 
 from tests.batch.helpers import run_as, wait_for
 from tests.hub_harness import LabHub
+
+pytestmark = pytest.mark.hub
 
 
 def cluster_processes(name: str) -> list[psutil.Process]:
@@ -62,6 +65,19 @@ def test_cluster_of_two_workers_is_slurm_jobs_of_its_owner(slurm_lab: LabHub, lo
         assert refused.returncode != 0
         assert "denied" in refused.stderr.lower() or "not authorized" in refused.stderr.lower()
     assert len(user_jobs(slurm_lab, local_slurm, "alice")) == 3
+
+    # a worker's job ended by Slurm (the site's admin, a node failure): the gateway
+    # notices, starts a replacement job, and the cluster works on with 2 workers
+    workers = [p for p in procs if "worker" in p.cmdline()]
+    victim = workers[0].environ()["SLURM_JOB_ID"]
+    assert local_slurm.run(["scancel", victim]).returncode == 0
+    wait_for("a replacement worker job", lambda: (
+        ids := [j[0] for j in user_jobs(slurm_lab, local_slurm, "alice")
+                if j[3] == "RUNNING"]) and victim not in ids and len(ids) == 3, timeout_s=240)
+    out = kernel.execute("client.wait_for_workers(2, timeout=240)\n"
+                         "print(client.submit(sum, range(5)).result(),"
+                         " len(client.scheduler_info()['workers']))")
+    assert out.split() == ["10", "2"]
 
     # the cluster stops with its owner's server (post-stop hook): its jobs leave the queue
     slurm_lab.stop_server("alice")
