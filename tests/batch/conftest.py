@@ -1,5 +1,7 @@
-"""One real local Slurm cluster for the session (munged, slurmctld, two slurmd), from
-:mod:`dlclab.batch.localslurm`; teardown asserts that none of it is left running."""
+"""One real local Slurm cluster (munged, slurmctld, two slurmd) from
+:mod:`dlclab.batch.localslurm` and one lab hub on it, for tests/batch only (package
+scope: both are gone before other areas' tests run); teardown asserts that none of it
+is left running."""
 from __future__ import annotations
 
 import secrets
@@ -13,7 +15,7 @@ import pytest
 from dlclab.batch.localslurm import LocalSlurm, LocalSlurmConfig
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def local_slurm():
     state = Path(tempfile.mkdtemp(prefix="dlclab-slurm-test-"))
     cluster = LocalSlurm(LocalSlurmConfig(state_dir=state))
@@ -26,7 +28,7 @@ def local_slurm():
         shutil.rmtree(state, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def two_users():
     """Two throw-away system users (names), removed at the end."""
     from dlclab.hub import unix
@@ -44,7 +46,7 @@ def two_users():
 
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def slurm_lab(local_slurm: LocalSlurm, sample_data_root: Path):
     """A real lab hub whose dask-gateway submits to the local Slurm cluster; alice
     (kascade) and bob (taiga) as system users. Teardown: nothing of theirs left."""
