@@ -104,5 +104,7 @@ def configure_batch_spawner(c, settings: LabSettings) -> None:  # c: a traitlets
     s.req_nprocs = str(settings.slurm_server_cores)
     s.req_memory = f"{int(settings.slurm_server_memory_gib * 1024)}M"
     s.req_runtime = str(settings.slurm_server_time_min)
+    # queue waiting counts against the start (more specific than Spawner.start_timeout)
+    s.start_timeout = settings.slurm_server_start_timeout_s
     # a server the batch system ended (scancel, time limit) is noticed this often
     s.poll_interval = settings.slurm_poll_interval_s

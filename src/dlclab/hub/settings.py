@@ -125,6 +125,8 @@ class LabSettings:
     slurm_server_cores: int = 1
     slurm_server_memory_gib: float = 2.0
     slurm_server_time_min: int = 8 * 60
+    #: how long a server job may wait in the queue and start before the hub gives up
+    slurm_server_start_timeout_s: int = 300
     #: how often the hub asks Slurm whether a server's job still runs (squeue per user)
     slurm_poll_interval_s: int = 30
     #: how long the hub waits at start for each managed service to answer (JupyterHub
