@@ -207,7 +207,7 @@ def start_dlclab_lab(tmp_path: Path, data_root: Path) -> tuple[subprocess.Popen,
 
 def hub_of(proc: subprocess.Popen) -> psutil.Process:
     hubs = [p for p in psutil.Process(proc.pid).children(recursive=True)
-            if "dlclab.hub.app" in p.cmdline()]
+            if p.cmdline()[1:3] == ["-m", "dlclab.hub.app"]]  # not its keeper
     assert len(hubs) == 1, hubs
     return hubs[0]
 
