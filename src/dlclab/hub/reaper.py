@@ -22,8 +22,8 @@ hub does not run as a child of ``dlclab lab`` directly but under a *keeper*
   If the keeper itself is SIGKILLed, the runner kills the cgroup (it created it), and
   the next runner on the machine kills cgroups left by runners that are gone.
 
-Why not ``PR_SET_PDEATHSIG`` in each service: it fires on the death of the parent
-*thread* (JupyterHub spawns from a thread pool at times), it is cleared when a process
+Why not ``PR_SET_PDEATHSIG`` in each service: it fires when the *thread* that forked
+the process exits, not only when its parent process dies, it is cleared when a process
 changes its uid or execs a setuid binary (services run as other accounts), and it would
 have to be set in code JupyterHub and dask-gateway own. The cgroup and the subreaper
 need no cooperation from the processes they hold.
