@@ -6,7 +6,7 @@ parent, some as other accounts (dlclab-service, a course's grader, the users). S
 hub does not run as a child of ``dlclab lab`` directly but under a *keeper*
 (``python -m dlclab.hub.reaper``, started by :class:`Keeper`):
 
-* the keeper puts the hub into a **cgroup v2 of its own** (``dlclab-lab-<runner pid>-<hex>``
+* the keeper puts the hub into a **cgroup v2 of its own** (``dlclab-lab-<pidns>-<runner pid>-<hex>``
   under the runner's cgroup) before the hub runs: every process the hub or its children
   start, whatever its session, uid or double-forking, is born in it, and one write to
   ``cgroup.kill`` kills them all, across uids, with no race against forks;
@@ -44,7 +44,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: name prefix of the lab's cgroups; the runner's pid follows (see :func:`reap_abandoned`)
+from dlclab.errors import DlclabError
+
+#: name prefix of the lab's cgroups; the runner's pid namespace and pid follow
+#: (``dlclab-lab-<pidns inode>-<pid>-<hex>``, see :func:`reap_abandoned`)
 CGROUP_PREFIX = "dlclab-lab-"
 PR_SET_CHILD_SUBREAPER = 36
 #: after the hub ended: how long its leftovers get to exit after SIGTERM before SIGKILL
@@ -90,7 +93,7 @@ def new_lab_cgroup() -> Path | None:
     parent = own_cgroup()
     if parent is None:
         return None
-    path = parent / f"{CGROUP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    path = parent / f"{CGROUP_PREFIX}{_pid_namespace()}-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         path.mkdir()
     except OSError:
@@ -138,6 +141,11 @@ def remove_cgroup(path: Path) -> bool:
     return not path.exists()
 
 
+def _pid_namespace() -> int:
+    """The inode of our pid namespace: a pid means the same process only within it."""
+    return os.stat("/proc/self/ns/pid").st_ino
+
+
 def reap_abandoned() -> list[Path]:
     """Kill and remove the lab cgroups of runners that no longer exist (a runner and its
     keeper both SIGKILLed). Returns the cgroups removed."""
@@ -149,10 +157,13 @@ def reap_abandoned() -> list[Path]:
         candidates = list(parent.glob(f"{CGROUP_PREFIX}*"))
     except OSError:
         return removed
+    namespace = str(_pid_namespace())
     for path in candidates:
-        owner = path.name[len(CGROUP_PREFIX):].split("-")[0]
-        if not owner.isdigit() or _alive(int(owner)):
-            continue
+        parts = path.name[len(CGROUP_PREFIX):].split("-")
+        if len(parts) != 3 or parts[0] != namespace or not parts[1].isdigit():
+            continue  # another pid namespace's lab (a container): not ours to judge
+        if _alive(int(parts[1])):
+            continue  # its runner lives (or the pid was reused: then we leave it)
         kill_cgroup(path)
         deadline = time.monotonic() + KILL_DEADLINE_S
         while not remove_cgroup(path) and time.monotonic() < deadline:
@@ -447,8 +458,8 @@ class Keeper:
         first = self._message()
         if first is None or "hub_pid" not in first:
             self.process.wait()
-            raise OSError(f"the hub's keeper exited with code {self.process.returncode} "
-                          "before starting the hub")
+            raise DlclabError(f"the hub's keeper exited with code {self.process.returncode} "
+                              "before starting the hub")
         self.hub_pid = first["hub_pid"]
         return self.process
 
