@@ -284,9 +284,7 @@ class LabRunner:
         ending = self.ending
         print(f"\ndlclab lab: {ending.describe()}.\n"
               f"dlclab lab: {HUB_DIED_POLICY}", flush=True)
-        if ending.hub_exit is None or ending.hub_exit < 0:
-            return 1
-        return ending.hub_exit or 1
+        return 1 if ending.hub_exit is None or ending.hub_exit < 0 else ending.hub_exit
 
     # ---- demo
     def setup_demo(self) -> None:
