@@ -224,9 +224,14 @@ def describe(pid: int) -> str:
         return f"pid {pid}"
     name = Path(args[0]).name
     if name.startswith("python") and len(args) > 1:
-        name = args[2] if args[1] == "-m" and len(args) > 2 else Path(args[1]).name
+        if args[1] in ("-m", "-c") and len(args) > 2:
+            name = args[2] if args[1] == "-m" else "python -c"
+        else:
+            name = Path(args[1]).name
     elif name == "node" and len(args) > 1:  # configurable-http-proxy is a node script
         name = Path(args[1]).name
+    elif name == "dask" and len(args) > 1:  # dask scheduler, dask worker
+        name = f"dask {args[1]}"
     try:
         import pwd
 
