@@ -43,7 +43,7 @@ class LabMarks:
     cgroup: str | None = None
 
     @classmethod
-    def of(cls, hub: LabHub) -> "LabMarks":
+    def of(cls, hub: LabHub) -> LabMarks:
         cgroup = hub.runner.keeper.cgroup if hub.runner.keeper else None
         return cls(hub.workdir, hub.settings.hub_port, {u.name for u in hub.users},
                    cgroup.name if cgroup else None)
@@ -87,7 +87,7 @@ def wait_until_none_left(marks: LabMarks) -> None:
     assert not left, "left behind by the killed hub:\n" + "\n".join(left)
 
 
-def wait_for(condition, what: str) -> None:  # noqa: ANN001 - a callable
+def wait_for(condition, what: str) -> None:
     deadline = time.monotonic() + DEADLINE_S
     while not condition():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"

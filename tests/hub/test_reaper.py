@@ -68,7 +68,9 @@ def test_the_cgroup_of_a_runner_that_is_gone_is_reaped():
                        f"{gone.pid}-0badcafe")
     cgroup.mkdir()
     try:
-        child = subprocess.Popen(sleepers(marker), preexec_fn=lambda: reaper.join_cgroup(cgroup),
+        # the shell moves itself into the cgroup, then starts the sleepers there
+        join = f'echo $$ > "{cgroup}/cgroup.procs" && exec "$@"'
+        child = subprocess.Popen(["sh", "-c", join, "sh", *sleepers(marker)],
                                  stdout=subprocess.DEVNULL)
         wait_for(marker, 2)
         assert cgroup in reaper.reap_abandoned()

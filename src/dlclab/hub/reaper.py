@@ -261,10 +261,10 @@ class _KeeperLoop:
         signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select through the fd
         # the keeper has no threads: preexec_fn is safe here (it is not in the runner)
         preexec = (lambda: join_cgroup(cgroup)) if cgroup is not None else None
-        self.hub = subprocess.Popen(command, preexec_fn=preexec)
+        self.hub = subprocess.Popen(command, preexec_fn=preexec)  # noqa: PLW1509
         self._send({"hub_pid": self.hub.pid, "cgroup": str(cgroup) if cgroup else None})
 
-    def _on_signal(self, signum, frame) -> None:  # noqa: ANN001, ARG002
+    def _on_signal(self, signum, frame) -> None:
         self.signals += 1
 
     def _send(self, message: dict) -> None:
