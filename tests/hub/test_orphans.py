@@ -185,11 +185,12 @@ def test_a_hub_killed_during_its_start_leaves_nothing(lab_data_root):
 
 
 # ---- `dlclab lab` ---------------------------------------------------------------------
-def start_dlclab_lab(tmp_path: Path, data_root: Path) -> tuple[subprocess.Popen, Path, LabMarks]:
+def start_dlclab_lab(tmp_path: Path, data_root: Path,
+                     run: int = 1) -> tuple[subprocess.Popen, Path, LabMarks]:
     """`dlclab lab` in the background, its output in a file; returns once it is up."""
     ports = {f"--{name}": str(free_port()) for name in
              ("port", "hub-port", "proxy-api-port", "gateway-port", "scheduler-port")}
-    state, output = tmp_path / "state", tmp_path / "lab.out"
+    state, output = tmp_path / "state", tmp_path / f"lab-{run}.out"
     cmd = [str(Path(sys.executable).parent / "dlclab"), "lab", "--data-root", str(data_root),
            "--state-dir", str(state), *[x for kv in ports.items() for x in kv]]
     with open(output, "wb") as out:
@@ -227,6 +228,12 @@ def test_dlclab_lab_says_it_stopped_everything_when_its_hub_is_killed(tmp_path, 
     assert "dlclab lab: the hub was killed by SIGKILL; stopped the" in said, said[-2000:]
     assert "dask-gateway-server" in said.split("dlclab lab: the hub was killed")[1]
     assert "dlclab lab: not restarting: everything the hub had started was stopped" in said
+    wait_until_none_left(marks)
+    # what it advises works: a new `dlclab lab` on the same state starts and stops cleanly
+    again, output, marks = start_dlclab_lab(tmp_path, lab_data_root, run=2)
+    again.send_signal(signal.SIGINT)
+    again.wait(DEADLINE_S)
+    assert again.returncode in (0, 130), output.read_text(errors="replace")[-2000:]
     wait_until_none_left(marks)
 
 
