@@ -23,7 +23,9 @@ As root every hub user is a system user with a private home and the collaboratio
 under the data root is restricted to its Unix group; otherwise all users share your OS
 user (a loud warning says so). State (database, cookie secret, passwords, admin token)
 lives in --state-dir: /srv/dlclab/hub as root, <checkout>/.lab/hub otherwise. Rerunning
-reuses it. Ctrl-C stops everything the lab started.
+reuses it. Ctrl-C stops everything the lab started. Should the hub die (a crash, the
+OOM killer, kill -9), everything it started is stopped too, users' servers included,
+and dlclab lab says so and exits non-zero: it does not restart the hub.
 """
 
 
