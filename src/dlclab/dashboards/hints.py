@@ -28,5 +28,5 @@ def missing_html(text: str) -> str:
 def no_run(notebook: str, what: str) -> str:
     """Text for a dashboard that needs a completed run of ``notebook`` for ``what``."""
     took = RUN_TIME.get(notebook, "a short while")
-    return (f"No completed {notebook} run of yours yet, so there is no {what}. Run "
+    return (f"No completed {notebook} run of yours yet (it gives the {what}). Run "
             f"`dlclab run {notebook}` in a terminal of the lab ({took}), then reload this page.")

@@ -120,5 +120,5 @@ def choose_release(catalog: str, entry: str, facility: str | None = None,
             release = (_choose_taiga_release(readable, None, facility) if catalog == "taiga" and facility
                        else _choose_release(readable, None, "measured", EXPERIMENT_TITLE[catalog]))
         except ParameterError:  # no measured one: any readable release
-            release = sorted(readable)[-1]
+            release = max(readable)
     return ReleaseChoice(catalog, entry, readable, refused, release)
