@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from tests.courses.lab import COURSE, CourseLab, course_lab
@@ -210,6 +211,19 @@ CASES = [(short, name) for short in USERS for name in PAGES
          if name != "formgrader" or short == "instructor"]
 
 
+def _kernel_ids(site: Site, short: str) -> set[str]:
+    resp = httpx.get(f"{site.hub.server_url(short)}/api/kernels",
+                     headers={"Authorization": f"token {site.hub.token(short)}"}, timeout=60)
+    resp.raise_for_status()
+    return {k["id"] for k in resp.json()}
+
+
+def _shut_down_kernels(site: Site, short: str, ids: set[str]) -> None:
+    for kernel_id in ids:
+        httpx.delete(f"{site.hub.server_url(short)}/api/kernels/{kernel_id}",
+                     headers={"Authorization": f"token {site.hub.token(short)}"}, timeout=60)
+
+
 @pytest.mark.parametrize(("short", "name"), CASES, ids=[f"{s}-{n}" for s, n in CASES])
 def test_page(site: Site, short: str, name: str) -> None:
     session = site.session(short)
@@ -227,12 +241,16 @@ def test_page(site: Site, short: str, name: str) -> None:
     page.on("console", on_console)
     page.on("pageerror", lambda exc: console_errors.append(f"uncaught: {exc}"))
     blocked_before = len(TRAFFIC.blocked)
+    kernels_before = _kernel_ids(site, short)
     try:
         PAGES[name](page, site, short)
     finally:
         (SHOTS / short).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / short / f"{name}.png"), full_page=True)
         page.close()
+        # Voilà (as a server extension) keeps a closed page's kernel until the server culls
+        # it; twelve dashboards' kernels would only load the machine for the next pages
+        _shut_down_kernels(site, short, _kernel_ids(site, short) - kernels_before)
     blocked = TRAFFIC.blocked[blocked_before:]
     assert not blocked, f"{name} as {short} tried to leave loopback: {blocked[:10]}"
     assert not console_errors, f"console errors on {name} as {short}: {console_errors[:10]}"
