@@ -44,7 +44,7 @@ def choose_as(user: str | None, summaries: dict, root: Path) -> dict:
     argv = [sys.executable, "-c", CHOOSE, json.dumps(summaries), str(root)]
     if user:
         argv = ["runuser", "-u", user, "--", *argv]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+    done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, HOME="/tmp"))
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
