@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.courses.lab import COURSE, CourseLab, course_lab
+from tests.courses.lab import ASSIGNMENT, COURSE, CourseLab, course_lab
 from tests.hub_harness import ARTIFACTS
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
@@ -161,7 +161,8 @@ def _aggregation(page, site: Site, short: str) -> None:
 
 def _formgrader(page, site: Site, short: str) -> None:
     page.goto(f"{site.hub.url}/services/formgrader-{COURSE}/formgrader", timeout=LOAD_MS)
-    page.wait_for_selector("#main-table tr", timeout=LOAD_MS)  # the course's assignments
+    # the course's assignments, listed by the page's script from the formgrader's API
+    page.locator("#main-table tr", has_text=ASSIGNMENT).first.wait_for(timeout=LOAD_MS)
 
 
 def _dashboard(name: str) -> Callable:
