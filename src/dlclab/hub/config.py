@@ -27,6 +27,11 @@ GATEWAY_SCOPE = f"access:services!service={gateway_config.SERVICE_NAME}"
 ADMIN_SERVICE = "dlclab-admin"
 CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
 SERVER_TOKEN_SCOPES = ["access:servers!server", "users:activity!user"]
+#: How long the proxy waits for a user's server to answer one request. The PyPI port of
+#: configurable-http-proxy buffers each response and, without --proxy-timeout, gives up
+#: after tornado's default 20 s with "503: your server appears to be down": a Voilà
+#: dashboard answers only once its notebook has run, which under load takes longer.
+PROXY_TARGET_TIMEOUT_S = 300
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 NOT_ISOLATED_WARNING = (
     "\n" + "!" * 78 + "\n"
@@ -103,7 +108,8 @@ def configure(c, settings: LabSettings) -> None:
     # ---- network and state
     c.JupyterHub.bind_url = settings.public_url
     c.JupyterHub.hub_bind_url = f"http://{settings.ip}:{settings.hub_port}"
-    c.ConfigurableHTTPProxy.command = [str(settings.bin / "configurable-http-proxy")]
+    c.ConfigurableHTTPProxy.command = [str(settings.bin / "configurable-http-proxy"),
+                                       f"--proxy-timeout={PROXY_TARGET_TIMEOUT_S * 1000}"]
     c.ConfigurableHTTPProxy.api_url = f"http://{settings.ip}:{settings.proxy_api_port}"
     c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
     c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
