@@ -1,0 +1,70 @@
+"""Run the lab's storage servers (a hub-managed service, hub/services.d/storage.yaml).
+
+    python -m dlclab.storage --data-root data --state-dir /tmp/storage --port 10200
+
+Starts every instance of the configuration (``src/dlclab/storage/instances.yaml``), waits
+until each server answers an ``xrdfs query``, then serves a JSON status of the servers on
+``--port`` (the hub's route ``/services/storage/``) until SIGTERM or Ctrl-C, when it stops
+them all.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> None:
+    from dlclab.storage.config import DEFAULT_CONFIG, load_instances
+    from dlclab.storage.lab import StorageLab
+
+    p = argparse.ArgumentParser(prog="python -m dlclab.storage", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-root", type=Path, required=True, help="the lab's data root")
+    p.add_argument("--state-dir", type=Path, required=True,
+                   help="servers' configs, keys and logs (one folder per server)")
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="the instances")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="status page port (0: none)")
+    args = p.parse_args(argv)
+
+    def on_term(signum: int, frame: object) -> None:
+        raise SystemExit(0)  # unwinds through the finally below: servers stopped
+
+    signal.signal(signal.SIGTERM, on_term)
+    lab = StorageLab(load_instances(args.data_root.resolve(), args.config), args.state_dir.resolve())
+    try:
+        lab.start()
+        print("storage servers ready: " + ", ".join(f"{s.name} {s.url}" for s in lab.servers),
+              flush=True)
+        if args.port:
+            _serve_status(lab, args.host, args.port)
+        else:
+            signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        lab.stop()
+
+
+def _serve_status(lab, host: str, port: int) -> None:
+    class Status(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = json.dumps({"servers": lab.status()}, indent=1).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    ThreadingHTTPServer((host, port), Status).serve_forever()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,83 @@
+"""All the lab's storage servers together: started in parallel, ready, stopped together."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dlclab.hub.services import free_port
+from dlclab.hub.settings import COLLABORATION_GROUPS
+from dlclab.storage.xrootd import Instance, XrootdServer, make_keys
+
+
+class StorageLab:
+    """The sss server and (if it has a public port) the anonymous server of each instance."""
+
+    def __init__(self, instances: list[Instance], state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.servers: list[XrootdServer] = []
+        self.instances: list[Instance] = []
+        for inst in instances:
+            inst = inst.model_copy(update={
+                "port": inst.port or free_port(),
+                "public_port": None if inst.public_port is None else inst.public_port or free_port()})
+            self.instances.append(inst)
+            self.servers.append(XrootdServer(inst, state_dir))
+            if inst.public_port is not None:
+                self.servers.append(XrootdServer(inst, state_dir, anonymous=True))
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.state_dir / "keys"
+
+    def server(self, name: str) -> XrootdServer:
+        """By server name: ``<instance>`` or ``<instance>-public``."""
+        return next(s for s in self.servers if s.name == name)
+
+    def start(self, timeout_s: float = 120.0) -> None:
+        """Launch every server, then wait until each answers a query; on failure stop all."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_dir.chmod(0o755)
+        # a key per collaboration, also those without internal data here: their members
+        # log in and are refused other collaborations' data by the authdb
+        make_keys(self.keys_dir, sorted({g for i in self.instances for g in i.groups}
+                                        | set(COLLABORATION_GROUPS)))
+        try:
+            for server in self.servers:
+                server.launch()
+            for server in self.servers:
+                server.wait_ready(timeout_s)
+            self.publish()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        self.servers_file.unlink(missing_ok=True)
+
+    @property
+    def servers_file(self) -> Path:
+        """Where the running servers' URLs are published (ports may be chosen at start)."""
+        return self.state_dir / "servers.json"
+
+    def publish(self) -> None:
+        tmp = self.servers_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"servers": self.status()}, indent=1))
+        tmp.chmod(0o644)
+        tmp.replace(self.servers_file)
+
+    def status(self) -> list[dict]:
+        return [{"name": s.name, "instance": s.instance.name, "url": s.url,
+                 "anonymous": s.anonymous, "pid": s.process.pid if s.process else None,
+                 "running": bool(s.process and s.process.poll() is None),
+                 "exports": [e.model_dump() for e in (s.instance.public_exports if s.anonymous
+                                                      else s.instance.exports)]}
+                for s in self.servers]
+
+    def __enter__(self) -> "StorageLab":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
