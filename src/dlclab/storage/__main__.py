@@ -37,9 +37,12 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, on_term)
     lab = StorageLab(load_instances(args.data_root.resolve(), args.config), args.state_dir.resolve())
     try:
-        lab.start()
-        print("storage servers ready: " + ", ".join(f"{s.name} {s.url}" for s in lab.servers),
-              flush=True)
+        # not strict: a server that cannot start is reported (status page, servers.json)
+        # and the others serve; exiting would make the hub restart the service at once
+        lab.start(strict=False)
+        for server in lab.servers:
+            print(f"storage server {server.name} {server.url}: "
+                  f"{lab.errors.get(server.name, 'ready')}", flush=True)
         if args.port:
             _serve_status(lab, args.host, args.port)
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dlclab.errors import DlclabError
 from dlclab.hub.services import free_port
 from dlclab.hub.settings import COLLABORATION_GROUPS
 from dlclab.storage.xrootd import Instance, XrootdServer, make_keys
@@ -16,6 +17,8 @@ class StorageLab:
         self.state_dir = state_dir
         self.servers: list[XrootdServer] = []
         self.instances: list[Instance] = []
+        #: why a server is not running (non-strict start)
+        self.errors: dict[str, str] = {}
         for inst in instances:
             inst = inst.model_copy(update={
                 "port": inst.port or free_port(),
@@ -33,8 +36,10 @@ class StorageLab:
         """By server name: ``<instance>`` or ``<instance>-public``."""
         return next(s for s in self.servers if s.name == name)
 
-    def start(self, timeout_s: float = 120.0) -> None:
-        """Launch every server, then wait until each answers a query; on failure stop all."""
+    def start(self, timeout_s: float = 120.0, strict: bool = True) -> None:
+        """Launch every server, then wait until each answers a query. A server that fails:
+        ``strict``, every server is stopped and the error raised; otherwise its error is
+        kept (:attr:`errors`, in the status) and the others serve."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.state_dir.chmod(0o755)
         # a key per collaboration, also those without internal data here: their members
@@ -45,7 +50,13 @@ class StorageLab:
             for server in self.servers:
                 server.launch()
             for server in self.servers:
-                server.wait_ready(timeout_s)
+                try:
+                    server.wait_ready(timeout_s)
+                except DlclabError as exc:
+                    if strict:
+                        raise
+                    server.stop()
+                    self.errors[server.name] = str(exc)
             self.publish()
         except BaseException:
             self.stop()
@@ -71,6 +82,7 @@ class StorageLab:
         return [{"name": s.name, "instance": s.instance.name, "url": s.url,
                  "anonymous": s.anonymous, "pid": s.process.pid if s.process else None,
                  "running": bool(s.process and s.process.poll() is None),
+                 "error": self.errors.get(s.name),
                  "exports": [e.model_dump() for e in (s.instance.public_exports if s.anonymous
                                                       else s.instance.exports)]}
                 for s in self.servers]
