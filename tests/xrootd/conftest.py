@@ -19,12 +19,12 @@ from dlclab.storage.xrootd import client_env
 
 CONFIG = {"instances": [
     {"name": "kit-kascade", "root": "{data_root}",
-     "exports": [{"path": "/releases/kascade/", "access": "public"},
-                 {"path": "/raw/kcdc/", "access": "public"}]},
+     "exports": [{"path": "/releases/kascade", "access": "public"},
+                 {"path": "/raw/kcdc", "access": "public"}]},
     {"name": "isu-taiga", "root": "{data_root}",
-     "exports": [{"path": "/raw/taiga/", "access": "taiga"},
-                 {"path": "/releases/taiga/T2020.1/", "access": "taiga"},
-                 {"path": "/releases/taiga/T2020.1-EDU/", "access": "public"}]}]}
+     "exports": [{"path": "/raw/taiga", "access": "taiga"},
+                 {"path": "/releases/taiga/T2020.1", "access": "taiga"},
+                 {"path": "/releases/taiga/T2020.1-EDU", "access": "public"}]}]}
 
 
 def build_tree(root: Path) -> None:

@@ -60,3 +60,14 @@ def test_anonymous_and_non_members_are_refused_internal_data(storage_lab):
         r = xrdfs(server.url, "cat", path, keytab=server.keytab("kascade"))
         assert r.returncode != 0 and "taiga" not in r.stdout, r.stdout
         assert "permission denied" in r.stderr.lower(), r.stderr
+
+
+def test_a_public_export_may_not_be_a_prefix_of_an_internal_one(tmp_path):
+    import pytest
+    from pydantic import ValidationError
+
+    from dlclab.storage.xrootd import Export, Instance
+
+    with pytest.raises(ValidationError, match="prefix"):
+        Instance(name="x", root=tmp_path, exports=[Export(path="/releases/T2020"),
+                                                   Export(path="/releases/T2020.1", access="taiga")])

@@ -11,7 +11,8 @@ from dlclab.storage.xrootd import Instance, XrootdServer, make_keys
 
 
 class StorageLab:
-    """The sss server and (if it has a public port) the anonymous server of each instance."""
+    """The sss server and (if it has public exports and a public port) the anonymous
+    server of each instance."""
 
     def __init__(self, instances: list[Instance], state_dir: Path) -> None:
         self.state_dir = state_dir
@@ -25,7 +26,7 @@ class StorageLab:
                 "public_port": None if inst.public_port is None else inst.public_port or free_port()})
             self.instances.append(inst)
             self.servers.append(XrootdServer(inst, state_dir))
-            if inst.public_port is not None:
+            if inst.public_port is not None and inst.public_exports:
                 self.servers.append(XrootdServer(inst, state_dir, anonymous=True))
 
     @property

@@ -19,7 +19,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from dlclab.errors import DlclabError
 
@@ -36,8 +36,17 @@ SERVER_ACCOUNT = "xrootd"
 
 
 class Export(BaseModel):
-    path: str = Field(description="exported path below the data root, e.g. /raw/kcdc")
+    path: str = Field(description="exported path below the data root, e.g. /raw/kcdc "
+                      "(no trailing slash: XRootD would not list the folder itself)")
     access: str = Field(default=PUBLIC, description="'public' or the collaboration group")
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/") or ".." in value.split("/") or any(c.isspace() for c in value):
+            raise ValueError(f"export path {value!r}: expected an absolute path without "
+                             "'..' or spaces")
+        return value.rstrip("/") or "/"
 
 
 class Instance(BaseModel):
@@ -51,6 +60,18 @@ class Instance(BaseModel):
         default=0, ge=0, description="TCP port of the anonymous server exporting the public "
         "paths only; 0: a free port chosen at start; None: no anonymous server")
     exports: list[Export] = Field(description="exported paths and their access")
+
+    @model_validator(mode="after")
+    def _no_public_prefix_of_internal(self) -> "Instance":
+        # XRootD matches export and authdb paths as string prefixes: a public /a/b would
+        # open an internal /a/bc to everyone
+        for pub in self.public_exports:
+            for other in self.exports:
+                if other.access != PUBLIC and other.path.startswith(pub.path):
+                    raise ValueError(f"{self.name}: public export {pub.path} is a prefix of "
+                                     f"the internal export {other.path} (XRootD matches "
+                                     "paths as prefixes): rename one")
+        return self
 
     @property
     def groups(self) -> list[str]:
