@@ -10,11 +10,17 @@ them all.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
+import shutil
 import signal
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+#: where the servers' files go when the state folder is closed to the server account
+RUN_BASE = Path("/run/dlclab-storage")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,6 +32,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--data-root", type=Path, required=True, help="the lab's data root")
     p.add_argument("--state-dir", type=Path, required=True,
                    help="servers' configs, keys and logs (one folder per server)")
+    p.add_argument("--run-dir", type=Path, default=None,
+                   help="the servers' own files (configs, server keytab, logs); default: "
+                   "--state-dir if the server account can reach it, else a folder below "
+                   f"{RUN_BASE}")
     p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="the instances")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="status page port (0: none)")
@@ -35,7 +45,11 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0)  # unwinds through the finally below: servers stopped
 
     signal.signal(signal.SIGTERM, on_term)
-    lab = StorageLab(load_instances(args.data_root.resolve(), args.config), args.state_dir.resolve())
+    state_dir = args.state_dir.resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    run_root = args.run_dir or default_run_dir(state_dir)
+    lab = StorageLab(load_instances(args.data_root.resolve(), args.config), state_dir,
+                     run_root=run_root)
     try:
         # not strict: a server that cannot start is reported (status page, servers.json)
         # and the others serve; exiting would make the hub restart the service at once
@@ -51,6 +65,19 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:
         lab.stop()
+        if run_root.is_relative_to(RUN_BASE):  # ours alone: the server keytab goes too
+            shutil.rmtree(run_root, ignore_errors=True)
+
+
+def default_run_dir(state_dir: Path) -> Path:
+    """``state_dir`` if the server account can traverse to it; else a folder of its own
+    below /run (the hub's state folder is private to root: never opened for this)."""
+    from dlclab.hub.unix import closed_ancestors
+
+    if os.geteuid() != 0 or not closed_ancestors(state_dir / "x"):
+        return state_dir
+    digest = hashlib.sha256(str(state_dir).encode()).hexdigest()[:12]
+    return RUN_BASE / digest
 
 
 def _serve_status(lab, host: str, port: int) -> None:

@@ -14,8 +14,12 @@ class StorageLab:
     """The sss server and (if it has public exports and a public port) the anonymous
     server of each instance."""
 
-    def __init__(self, instances: list[Instance], state_dir: Path) -> None:
+    def __init__(self, instances: list[Instance], state_dir: Path,
+                 run_root: Path | None = None) -> None:
+        """``state_dir``: client keytabs and ``servers.json``; ``run_root`` (default
+        ``state_dir``): the servers' own files, reachable by the server account."""
         self.state_dir = state_dir
+        self.run_root = run_root or state_dir
         self.servers: list[XrootdServer] = []
         self.instances: list[Instance] = []
         #: why a server is not running (non-strict start)
@@ -25,9 +29,10 @@ class StorageLab:
                 "port": inst.port or free_port(),
                 "public_port": None if inst.public_port is None else inst.public_port or free_port()})
             self.instances.append(inst)
-            self.servers.append(XrootdServer(inst, state_dir))
+            self.servers.append(XrootdServer(inst, state_dir, run_root=self.run_root))
             if inst.public_port is not None and inst.public_exports:
-                self.servers.append(XrootdServer(inst, state_dir, anonymous=True))
+                self.servers.append(XrootdServer(inst, state_dir, anonymous=True,
+                                                 run_root=self.run_root))
 
     @property
     def keys_dir(self) -> Path:
@@ -41,12 +46,14 @@ class StorageLab:
         """Launch every server, then wait until each answers a query. A server that fails:
         ``strict``, every server is stopped and the error raised; otherwise its error is
         kept (:attr:`errors`, in the status) and the others serve."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.state_dir.chmod(0o755)
+        for folder in {self.state_dir, self.run_root}:
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o755)
         # a key per collaboration, also those without internal data here: their members
         # log in and are refused other collaborations' data by the authdb
         make_keys(self.keys_dir, sorted({g for i in self.instances for g in i.groups}
-                                        | set(COLLABORATION_GROUPS)))
+                                        | set(COLLABORATION_GROUPS)),
+                  self.run_root / "server.keytab")
         try:
             for server in self.servers:
                 server.launch()

@@ -94,7 +94,7 @@ def _give_to_server(path: Path, mode: int | None = None) -> None:
         path.chmod(mode)
 
 
-def make_keys(keys_dir: Path, groups: list[str]) -> dict[str, Path]:
+def make_keys(keys_dir: Path, groups: list[str], server_keytab: Path | None = None) -> dict[str, Path]:
     """Client keytabs (the service's, one per group) and the server keytab holding all.
 
     One key set for the whole lab: the service's one keytab opens every instance, a
@@ -120,32 +120,33 @@ def make_keys(keys_dir: Path, groups: list[str]) -> dict[str, Path]:
         text = text.replace(f" N:{old} ", f" N:{number} ")
         path.write_text(text + "\n")
         numbered.append(text)
-    server = keys_dir / "server.keytab"
+    server = server_keytab or keys_dir / "server.keytab"
+    server.parent.mkdir(parents=True, exist_ok=True)
     server.unlink(missing_ok=True)
     server.write_text("".join(t + "\n" for t in numbered))
     _give_to_server(server, 0o400)
     return out
 
 
-def write_config(instance: Instance, run_dir: Path, keys_dir: Path | None) -> Path:
+def write_config(instance: Instance, run_dir: Path, server_keytab: Path | None) -> Path:
     """The server's config file, authdb and checksum program below ``run_dir``.
 
-    ``keys_dir`` None: the anonymous server (public exports, no security protocol)."""
+    ``server_keytab`` None: the anonymous server (public exports, no security protocol)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     _give_to_server(run_dir)
     cks = run_dir / "sha256.sh"
     cks.write_text(CKSUM_SCRIPT)
     cks.chmod(0o755)
     root = str(instance.root.resolve())
-    exports = instance.exports if keys_dir is not None else instance.public_exports
+    exports = instance.exports if server_keytab is not None else instance.public_exports
     if not exports:
         raise DlclabError(f"storage instance {instance.name}: nothing to export")
     cfg = [f"all.export {e.path}" for e in exports] + [
-        f"oss.localroot {root}", f"xrd.port {instance.port if keys_dir else instance.public_port}",
+        f"oss.localroot {root}", f"xrd.port {instance.port if server_keytab else instance.public_port}",
         "xrd.allow host localhost",  # XRootD 5.5 cannot bind one address: refuse others
         f"all.adminpath {run_dir}", f"all.pidpath {run_dir}",
         f"xrootd.chksum max 4 sha256 {cks} {root}"]
-    if keys_dir is not None:
+    if server_keytab is not None:
         # one line per identity (XRootD refuses a second rule for one id)
         def rule(who: str, paths: list[str]) -> str:
             return f"{who} " + " ".join(f"{p} lr" for p in paths)
@@ -157,7 +158,7 @@ def write_config(instance: Instance, run_dir: Path, keys_dir: Path | None) -> Pa
                   for g in instance.groups]
         (run_dir / "auth.db").write_text("\n".join(lines) + "\n")
         cfg += ["xrootd.seclib libXrdSec.so",
-                f"sec.protocol sss -s {keys_dir / 'server.keytab'}",
+                f"sec.protocol sss -s {server_keytab}",
                 f"acc.authdb {run_dir / 'auth.db'}", "ofs.authorize"]
     path = run_dir / "xrootd.cfg"
     path.write_text("\n".join(cfg) + "\n")
@@ -179,7 +180,11 @@ class XrootdServer:
     groups as supplementary groups (``setpriv``: ``xrootd -R`` drops the groups, and the
     internal folders are readable by their group only)."""
 
-    def __init__(self, instance: Instance, state_dir: Path, anonymous: bool = False) -> None:
+    def __init__(self, instance: Instance, state_dir: Path, anonymous: bool = False,
+                 run_root: Path | None = None) -> None:
+        """``state_dir``: the client keytabs (``keys/``); ``run_root`` (default
+        ``state_dir``): what the server itself reads and writes (config, server keytab,
+        log), so it must be reachable by the server account."""
         if anonymous and instance.public_port is None:
             raise DlclabError(f"storage instance {instance.name} has no public_port")
         self.instance = instance
@@ -187,7 +192,9 @@ class XrootdServer:
         self.name = instance.name + ("-public" if anonymous else "")
         self.state_dir = state_dir
         self.keys_dir = state_dir / "keys"
-        self.run_dir = state_dir / self.name
+        self.run_root = run_root or state_dir
+        self.run_dir = self.run_root / self.name
+        self.server_keytab = self.run_root / "server.keytab"
         self.process: subprocess.Popen | None = None
 
     @property
@@ -214,11 +221,12 @@ class XrootdServer:
 
     def launch(self) -> None:
         """Start the process (see :meth:`wait_ready`)."""
-        keys = None if self.anonymous else self.keys_dir
         wanted = [SERVICE_GROUP] + self.instance.groups
-        if keys is not None and not all(self.keytab(g).exists() for g in wanted + ["server"]):
-            make_keys(keys, self.instance.groups)
-        cfg = write_config(self.instance, self.run_dir, keys)
+        if not self.anonymous and not (all(self.keytab(g).exists() for g in wanted)
+                                       and self.server_keytab.exists()):
+            make_keys(self.keys_dir, self.instance.groups, self.server_keytab)
+        cfg = write_config(self.instance, self.run_dir,
+                           None if self.anonymous else self.server_keytab)
         # cwd: xrootd makes its home folder (<cwd>/<name>) there, as the server account
         with open(self.run_dir / "xrootd.out", "wb") as out:  # what fails before the log
             self.process = subprocess.Popen(self.command(cfg), cwd=self.run_dir,
