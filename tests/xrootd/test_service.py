@@ -83,3 +83,27 @@ def test_service_starts_all_servers_and_leaves_nothing_running(storage_base, lab
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_server_that_cannot_start_is_reported_and_the_others_serve(storage_base, lab_config):
+    import socket
+
+    config = yaml.safe_load(lab_config.read_text())
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        config["instances"][1]["port"] = taken.getsockname()[1]  # isu-taiga's sss server
+        path = storage_base / "instances-taken.yaml"
+        path.write_text(yaml.safe_dump(config))
+        proc, status = start_service(storage_base, path, "service-taken")
+        try:
+            servers = {s["name"]: s for s in status["servers"]}
+            assert not servers["isu-taiga"]["running"]
+            assert "isu-taiga" in servers["isu-taiga"]["error"], servers["isu-taiga"]
+            assert all(s["running"] for n, s in servers.items() if n != "isu-taiga")
+            r = xrdfs(servers["kit-kascade-public"]["url"], "cat", "/raw/kcdc/NABOO/x.txt")
+            assert r.stdout == "kcdc export\n", r.stderr
+        finally:
+            proc.terminate()
+            proc.wait(timeout=120)
+    assert proc.returncode == 0

@@ -24,6 +24,7 @@ RUN_BASE = Path("/run/dlclab-storage")
 
 
 def main(argv: list[str] | None = None) -> None:
+    from dlclab.errors import DlclabError
     from dlclab.storage.config import DEFAULT_CONFIG, load_instances
     from dlclab.storage.lab import StorageLab
 
@@ -53,7 +54,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # not strict: a server that cannot start is reported (status page, servers.json)
         # and the others serve; exiting would make the hub restart the service at once
-        lab.start(strict=False)
+        try:
+            lab.start(strict=False)
+        except (DlclabError, OSError) as exc:  # e.g. no xrootd installed: say so, stay up
+            for server in lab.servers:
+                lab.errors.setdefault(server.name, f"not started: {exc}")
+            lab.publish()
         for server in lab.servers:
             print(f"storage server {server.name} {server.url}: "
                   f"{lab.errors.get(server.name, 'ready')}", flush=True)

@@ -56,8 +56,15 @@ class StorageLab:
                   self.run_root / "server.keytab")
         try:
             for server in self.servers:
-                server.launch()
+                try:
+                    server.launch()
+                except (DlclabError, OSError) as exc:
+                    if strict:
+                        raise
+                    self.errors[server.name] = f"could not start: {exc}"
             for server in self.servers:
+                if server.name in self.errors:
+                    continue
                 try:
                     server.wait_ready(timeout_s)
                 except DlclabError as exc:
