@@ -4,7 +4,6 @@ after being killed (the servers get their manager's death signal)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

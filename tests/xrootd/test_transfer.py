@@ -13,10 +13,10 @@ import yaml
 
 from dlclab.cli import main as dlclab
 from dlclab.errors import DlclabError
-from dlclab.store.manifest import Manifest
 from dlclab.storage.config import load_instances
 from dlclab.storage.lab import StorageLab
 from dlclab.storage.transfer import copy_release
+from dlclab.store.manifest import Manifest
 from tests.metadata.builders import build_release
 from tests.xrootd.conftest import xrdfs
 

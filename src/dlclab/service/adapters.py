@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Callable, TypeVar
+from typing import IO, TypeVar
 
 import fsspec
 
@@ -141,7 +142,7 @@ class _Guarded:
         except OSError:
             pass  # the server is gone: nothing to flush on a read-only handle
 
-    def __enter__(self) -> "_Guarded":
+    def __enter__(self) -> _Guarded:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -102,7 +102,7 @@ class StorageLab:
                                                       else s.instance.exports)]}
                 for s in self.servers]
 
-    def __enter__(self) -> "StorageLab":
+    def __enter__(self) -> StorageLab:
         self.start()
         return self
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dlclab.errors import DlclabError
-from dlclab.store.manifest import MANIFEST, Manifest, sha256_file, verify_release
 from dlclab.storage.xrootd import client_env
+from dlclab.store.manifest import MANIFEST, Manifest, sha256_file, verify_release
 
 
 @dataclass
@@ -43,7 +43,7 @@ def _split(url: str) -> tuple[str, str]:
 def _run(cmd: list[str], keytab: Path | None, what: str) -> str:
     try:
         done = subprocess.run(cmd, env=client_env(keytab) | {"XRD_CONNECTIONRETRY": "1"},
-                              capture_output=True, text=True, timeout=3600)
+                              capture_output=True, text=True, timeout=3600, check=False)
     except subprocess.TimeoutExpired as exc:
         raise DlclabError(f"{what}: no answer within {exc.timeout} s") from exc
     if done.returncode != 0:
