@@ -8,6 +8,10 @@ data root (free loopback ports, state in a temporary folder) and reads
              key, the way the aggregation service reads (dlclab.service.adapters)
   kcdc-root  every KASCADE ROOT export of data/raw/kcdc, all branches of all trees with
              uproot: locally and through kit-kascade's anonymous server
+  export     the aggregation service's export (HDF5, everything a TAIGA member sees:
+             TAIGA raw files of isu-taiga and KASCADE releases of kit-kascade) from a
+             catalogue whose storage URLs are file:// and then the servers' root:// URLs;
+             MB are the bytes of the files read, rates per wall-clock second
 Each is the best of --repeat runs (page cache warm for both sides: the loopback transport
 and the server are what is measured, not the disk).
 
@@ -16,6 +20,7 @@ usage:  .venv/bin/python benchmarks/bench_xrootd.py [--repeat 5]
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -48,6 +53,57 @@ def read_tree_arrays(source) -> None:
                 f[key].arrays(library="np")
 
 
+def export_row(data_root: Path, isu, kit, repeat: int) -> tuple:
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+    from sqlalchemy.orm import Session
+
+    from dlclab.metadata.db import open_catalogue
+    from dlclab.metadata.extractor import Extractor, StorageSpec
+    from dlclab.metadata.models import DataFile, StorageInstance
+    from dlclab.metadata.query import FileQuery
+    from dlclab.service.exports import ExportManager
+    from dlclab.service.quota import Quota
+
+    with tempfile.TemporaryDirectory(prefix="bench-xrootd-export-") as tmp:
+        engine = open_catalogue(f"sqlite:///{tmp}/catalogue.sqlite")
+        # the extractor wants the releases folder (experiment/release/...); a copy of the
+        # KASCADE part only, whose paths are the server's below /releases
+        kascade = Path(tmp) / "releases"
+        shutil.copytree(data_root / "releases/kascade", kascade / "kascade")
+        storages = {"isu-taiga": (data_root / "raw/taiga", "taiga", "taiga",
+                                  f"{isu.url}/raw/taiga/"),
+                    "kit-kascade": (kascade, "kascade", "public", f"{kit.url}/releases/")}
+        for name, (root, experiment, access, _) in storages.items():
+            Extractor(engine, StorageSpec(name, root, experiment, access=access)).run()
+        with Session(engine) as s:
+            n_bytes = sum(s.scalars(select(DataFile.size_bytes)).all())
+
+        def export() -> None:
+            manager = ExportManager(engine, Path(tmp) / "exports", timedelta(hours=1), 1,
+                                    10**9, Quota(10**6, 1 << 50))
+            request = manager.submit("bench", frozenset({"taiga"}), {"format": "HDF5"},
+                                     FileQuery(), [], [])
+            manager.shutdown()  # waits for the export
+            with Session(engine) as s:
+                from dlclab.metadata.models import ExportRequest
+                done = s.get(ExportRequest, request.id)
+                if done.status != "done":
+                    sys.exit(f"export failed: {done.error}")
+
+        local = best_rate(export, n_bytes, repeat)
+        with Session(engine) as s, s.begin():
+            for name, (*_, url) in storages.items():
+                s.execute(update(StorageInstance).where(StorageInstance.name == name)
+                          .values(url=url))
+        remote = best_rate(export, n_bytes, repeat)
+        with Session(engine) as s:
+            n_files = len(s.scalars(select(DataFile.id)).all())
+        engine.dispose()
+    return ("export, 2 instances", n_files, n_bytes, local, remote)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -76,6 +132,7 @@ def main() -> None:
             local = best_rate(lambda: [read_tree_arrays(q) for q in roots], n, args.repeat)
             remote = best_rate(lambda: [read_tree_arrays(u) for u in urls], n, args.repeat)
             rows.append(("kcdc ROOT, uproot", len(roots), n, local, remote))
+            rows.append(export_row(data_root, isu, kit, max(1, args.repeat // 2)))
     print(f"{'what':<20} {'files':>5} {'MB':>7} {'local MB/s':>11} {'root:// MB/s':>13} "
           f"{'ratio':>6}")
     for what, n_files, n_bytes, local, remote in rows:
