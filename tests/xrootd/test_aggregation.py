@@ -5,6 +5,7 @@ both; a downloaded file is the stored one; a killed instance gives a clear answe
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import tempfile
@@ -47,6 +48,8 @@ def das():
     lab = StorageLab(load_instances(data, base / "instances.yaml"), base / "state")
     lab.start()
     # the service's identity: its keytab (the XRootD client reads it at first use)
+    saved = {k: os.environ.get(k) for k in ("XrdSecSSSKT", "XRD_CONNECTIONRETRY",
+                                            "XRD_REQUESTTIMEOUT")}
     configure_xrootd(lab.keys_dir / "dlclab-service.keytab")
     kit, isu = lab.server("kit-kascade"), lab.server("isu-taiga")
     url = f"sqlite:///{base / 'catalogue.sqlite'}"
@@ -61,6 +64,11 @@ def das():
         env["client"] = client
         yield env
     lab.stop()
+    for key, value in saved.items():  # later tests' clients start without the key
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     shutil.rmtree(base, ignore_errors=True)
 
 
