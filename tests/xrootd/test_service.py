@@ -28,6 +28,19 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def children(pid: int) -> list[int]:
+    """Every process whose parent is ``pid`` (the servers and the status page's child)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
 def wait_for(condition, what: str, timeout_s: float = 180.0):
     # a deadline for an event, not a timing assertion: generous for a loaded machine
     deadline = time.monotonic() + timeout_s
@@ -72,6 +85,8 @@ def test_service_starts_all_servers_and_leaves_nothing_running(storage_base, lab
         assert published["servers"] == status["servers"]
         pids = [s["pid"] for s in servers.values()]
         assert all(alive(pid) for pid in pids)
+        pids = children(proc.pid)  # the servers and the status page (run as nobody)
+        assert len(pids) == len(servers) + 1, pids
         proc.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
         proc.wait(timeout=120)
         wait_for(lambda: not any(alive(pid) for pid in pids), "every xrootd has exited")

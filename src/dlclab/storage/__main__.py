@@ -4,15 +4,17 @@
 
 Starts every instance of the configuration (``src/dlclab/storage/instances.yaml``), waits
 until each server answers an ``xrdfs query``, then serves a JSON status of the servers on
-``--port`` (the hub's route ``/services/storage/``) until SIGTERM or Ctrl-C, when it stops
-them all.
+``--port`` (the hub's route ``/services/storage/``; from a child process as ``nobody``)
+until SIGTERM or Ctrl-C, when it stops them all.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import hashlib
 import json
 import os
+import pwd
 import shutil
 import signal
 import sys
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     run_root = args.run_dir or default_run_dir(state_dir)
     lab = StorageLab(load_instances(args.data_root.resolve(), args.config), state_dir,
                      run_root=run_root)
+    status_pid: int | None = None
     try:
         # not strict: a server that cannot start is reported (status page, servers.json)
         # and the others serve; exiting would make the hub restart the service at once
@@ -63,13 +66,15 @@ def main(argv: list[str] | None = None) -> None:
         for server in lab.servers:
             print(f"storage server {server.name} {server.url}: "
                   f"{lab.errors.get(server.name, 'ready')}", flush=True)
-        if args.port:
-            _serve_status(lab, args.host, args.port)
-        else:
+        status_pid = _serve_status(lab.status(), args.host, args.port) if args.port else None
+        while True:  # until SIGTERM (SystemExit) or SIGINT (KeyboardInterrupt)
             signal.pause()
     except KeyboardInterrupt:
         pass
     finally:
+        if status_pid is not None:
+            os.kill(status_pid, signal.SIGTERM)
+            os.waitpid(status_pid, 0)
         lab.stop()
         if run_root.is_relative_to(RUN_BASE):  # ours alone: the server keytab goes too
             shutil.rmtree(run_root, ignore_errors=True)
@@ -86,20 +91,53 @@ def default_run_dir(state_dir: Path) -> Path:
     return RUN_BASE / digest
 
 
-def _serve_status(lab, host: str, port: int) -> None:
-    class Status(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            body = json.dumps({"servers": lab.status()}, indent=1).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+def _serve_status(snapshot: list[dict], host: str, port: int) -> int:
+    """Serve the servers' status from a child process as ``nobody``: the page is reachable
+    through the hub's proxy, and this manager is root (it starts the servers as
+    ``xrootd``). The child reports each server running while its process lives, and dies
+    with the manager. Returns the child's pid."""
+    manager = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+        # after the credential change, which clears it; a manager already gone: exit
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != manager:
+            os._exit(0)
 
-        def log_message(self, *args: object) -> None:
-            pass
+        class Status(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                servers = [dict(s, running=bool(s["running"] and s["pid"]
+                                                and _alive(s["pid"]))) for s in snapshot]
+                body = json.dumps({"servers": servers}, indent=1).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
-    ThreadingHTTPServer((host, port), Status).serve_forever()
+            def log_message(self, *args: object) -> None:
+                pass
+
+        ThreadingHTTPServer((host, port), Status).serve_forever()
+    finally:
+        os._exit(1)  # never the manager's cleanup in the child
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
 
 
 if __name__ == "__main__":
