@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 
 from dlclab.storage.config import DEFAULT_CONFIG, load_instances
 from tests.xrootd.conftest import xrdfs
@@ -71,3 +72,31 @@ def test_a_public_export_may_not_be_a_prefix_of_an_internal_one(tmp_path):
     with pytest.raises(ValidationError, match="prefix"):
         Instance(name="x", root=tmp_path, exports=[Export(path="/releases/T2020"),
                                                    Export(path="/releases/T2020.1", access="taiga")])
+
+
+def test_a_chosen_port_taken_before_the_server_binds_it_is_replaced(storage_base):
+    """On a busy machine another process may take a free port between its choice and the
+    server's bind: the server gets another one (a port given in the configuration not)."""
+    import socket
+
+    from dlclab.storage.lab import StorageLab
+    from dlclab.storage.xrootd import Export, Instance
+
+    (storage_base / "taken" / "pub").mkdir(parents=True)
+    (storage_base / "taken" / "pub" / "f.txt").write_text("here\n")
+    subprocess.run(["chmod", "-R", "a+rX", str(storage_base / "taken")], check=True)
+    lab = StorageLab([Instance(name="x", root=storage_base / "taken", public_port=None,
+                               exports=[Export(path="/pub")])], storage_base / "state-taken")
+    server = lab.server("x")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server.instance = server.instance.model_copy(update={"port": port})
+        lab.start()
+        try:
+            assert server.port != port
+            r = xrdfs(server.url, "cat", "/pub/f.txt", keytab=server.keytab("dlclab-service"))
+            assert r.stdout == "here\n", r.stderr
+        finally:
+            lab.stop()

@@ -24,7 +24,13 @@ class StorageLab:
         self.instances: list[Instance] = []
         #: why a server is not running (non-strict start)
         self.errors: dict[str, str] = {}
+        #: servers whose port was chosen here (another may be given if it is taken)
+        self._chosen_ports: set[str] = set()
         for inst in instances:
+            if not inst.port:
+                self._chosen_ports.add(inst.name)
+            if inst.public_port == 0:
+                self._chosen_ports.add(inst.name + "-public")
             inst = inst.model_copy(update={
                 "port": inst.port or free_port(),
                 "public_port": None if inst.public_port is None else inst.public_port or free_port()})
@@ -66,7 +72,7 @@ class StorageLab:
                 if server.name in self.errors:
                     continue
                 try:
-                    server.wait_ready(timeout_s)
+                    self._wait_ready(server, timeout_s)
                 except DlclabError as exc:
                     if strict:
                         raise
@@ -76,6 +82,21 @@ class StorageLab:
         except BaseException:
             self.stop()
             raise
+
+    def _wait_ready(self, server: XrootdServer, timeout_s: float, attempts: int = 3) -> None:
+        """Wait for ``server``; a free port chosen here but taken by another process
+        before the server bound it gets another free port (a busy machine)."""
+        for attempt in range(attempts):
+            try:
+                server.wait_ready(timeout_s)
+                return
+            except DlclabError as exc:
+                taken = "already in use" in str(exc).lower()
+                if not (taken and server.name in self._chosen_ports) or attempt == attempts - 1:
+                    raise
+            key = "public_port" if server.anonymous else "port"
+            server.instance = server.instance.model_copy(update={key: free_port()})
+            server.launch()
 
     def stop(self) -> None:
         for server in self.servers:
