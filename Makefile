@@ -24,7 +24,7 @@ DLCLAB := $(VENV)/bin/dlclab
 DATA ?= $(CURDIR)/data
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv node browser xrootd sandbox data lab test bench lock clean
+.PHONY: help setup venv node browser xrootd sandbox slurm data lab test bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -78,7 +78,18 @@ sandbox: ## Debian's bubblewrap: autograde runs students' code in it (docs/cours
 	  else echo "bubblewrap is missing: sudo apt-get install bubblewrap" >&2; exit 1; fi; \
 	fi
 
-setup: venv node browser xrootd sandbox ## everything the lab and the tests need
+# No init here: a policy-rc.d keeps the packages from starting daemons (the lab and the
+# tests start their own); removed again unless it was there before.
+slurm: ## Debian's Slurm and munge for the batch deployment and its tests (docs/batch.md)
+	@if [ ! -x /usr/sbin/slurmctld ] || [ ! -x /usr/sbin/slurmd ] || [ ! -x /usr/sbin/munged ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    rc=/usr/sbin/policy-rc.d; made=; if [ ! -e $$rc ]; then printf '#!/bin/sh\nexit 101\n' > $$rc; chmod 755 $$rc; made=1; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null; st=$$?; \
+	    if [ -n "$$made" ]; then rm -f $$rc; fi; exit $$st; \
+	  else echo "Slurm is missing: sudo apt-get install slurm-wlm munge" >&2; exit 1; fi; \
+	fi
+
+setup: venv node browser xrootd sandbox slurm ## everything the lab and the tests need
 
 data: venv ## build the sample releases, the Intake catalogues and the meta-data catalogue under data/
 	$(DLCLAB) sample --data-root $(DATA)
@@ -95,8 +106,8 @@ data: venv ## build the sample releases, the Intake catalogues and the meta-data
 	$$as env DLCLAB_DATA_ROOT=$(DATA) $(DLCLAB) extract --no-progress \
 	  taiga=$(DATA)/raw/taiga kcdc=$(DATA)/raw/kcdc releases=$(DATA)/releases
 
-lab: setup data ## serve the lab on http://127.0.0.1:8000 (DEMO=1 adds demo users and a demo course)
-	$(DLCLAB) lab --data-root $(DATA) $(if $(DEMO),--demo,)
+lab: setup data ## serve the lab on http://127.0.0.1:8000 (DEMO=1: demo users and course; BATCH=slurm: on Slurm)
+	$(DLCLAB) lab --data-root $(DATA) $(if $(DEMO),--demo,) $(if $(BATCH),--batch $(BATCH),)
 
 test: setup data ## set up as `make lab` does, then run the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)

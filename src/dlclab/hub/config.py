@@ -144,6 +144,11 @@ def configure(c, settings: LabSettings) -> None:
         log.warning(NOT_ISOLATED_WARNING)
         c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
         c.SimpleLocalProcessSpawner.home_dir_template = str(state / "users" / "{username}")
+    if settings.batch == "slurm":
+        # users' servers are Slurm jobs of their owners (docs/batch.md)
+        from dlclab.hub.batch_spawner import configure_batch_spawner
+
+        configure_batch_spawner(c, settings)
     c.Spawner.cmd = [str(settings.bin / "jupyterhub-singleuser")]
     c.Spawner.default_url = "/lab"
     c.Spawner.environment = user_environment(settings)

@@ -10,6 +10,8 @@
   served to the owner's connections only: :mod:`dlclab.hub.dashboard_guard`); otherwise
   :class:`~dlclab.hub.gateway_backend.LabUnsafeLocalBackend` (every cluster runs as the
   gateway's user, dashboards as with root) with a warning;
+* with ``batch = "slurm"``, :class:`dlclab.hub.gateway_slurm.LabSlurmBackend`: schedulers
+  and workers are Slurm jobs of the cluster's owner (docs/batch.md);
 * ``dask scheduler`` / ``dask worker`` from the lab's venv (distributed 2026 ships no
   ``dask-scheduler`` executable);
 * per-worker cores and memory chosen by the user within caps, a cap on workers per
@@ -59,7 +61,12 @@ def configure_gateway(c, settings: LabSettings) -> None:
     c.DaskGateway.authenticator_class = "dask_gateway_server.auth.JupyterHubAuthenticator"
     c.JupyterHubAuthenticator.jupyterhub_service_name = SERVICE_NAME
 
-    if settings.isolated:
+    if settings.batch == "slurm":
+        # each cluster's scheduler and workers are Slurm jobs of its owner
+        from dlclab.hub.gateway_slurm import configure_slurm_backend
+
+        configure_slurm_backend(c, settings)
+    elif settings.isolated:
         from dlclab.hub.gateway_backend import LabLocalBackend
 
         c.DaskGateway.backend_class = LabLocalBackend
@@ -73,8 +80,10 @@ def configure_gateway(c, settings: LabSettings) -> None:
                                             "DLCLAB_CATALOG"]
 
     dask = str(settings.bin / "dask")
-    # Schedulers' and workers' dashboards answer their owner's connections only
-    guard = ["--preload", "dlclab.hub.dashboard_guard"]
+    # Schedulers' and workers' dashboards answer their owner's connections only; the
+    # guard knows local peers only, and on a batch cluster the owner's server connects
+    # from another node (docs/batch.md says what holds there instead)
+    guard = [] if settings.batch == "slurm" else ["--preload", "dlclab.hub.dashboard_guard"]
     c.ClusterConfig.scheduler_cmd = [dask, "scheduler", *guard]
     c.ClusterConfig.worker_cmd = [dask, "worker", *guard]
     c.ClusterConfig.environment = {

@@ -2,10 +2,12 @@
 
 :class:`LabRunner` prepares the state directory (accounts, admin API token, data policy),
 starts the hub (:mod:`dlclab.hub.app`, JupyterHub with a longer wait for its managed
-services) with ``-f hub/jupyterhub_config.py`` in its own session, waits until it
-answers, and stops it with SIGINT: JupyterHub then stops every user server (whose
-post-stop hook stops their dask clusters), its services (dask-gateway stops all
-clusters) and its proxy.
+services) with ``-f hub/jupyterhub_config.py`` under a keeper (:mod:`dlclab.hub.reaper`,
+in a session of its own), waits until it answers, and stops it in order: JupyterHub then
+stops every user server (whose post-stop hook stops their dask clusters), its services
+(dask-gateway stops all clusters) and its proxy. However the hub ends (also SIGKILL, a
+crash, a failed start, this runner dying), the keeper then stops every process the hub
+had started that is still there, and :attr:`LabRunner.ending` says what it stopped.
 
 Demo content is pluggable: every ``hub/demo.d/*.py`` with a ``setup_demo(lab)`` function
 is called (sorted by file name) after the hub is up when ``--demo`` is given; ``lab`` is
@@ -31,6 +33,7 @@ import httpx
 from dlclab.errors import DlclabError
 from dlclab.hub import unix
 from dlclab.hub.client import HubClient
+from dlclab.hub.reaper import Ending, Keeper
 from dlclab.hub.settings import LAB_GROUPS, LabSettings
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,12 @@ DEMO_USERS: dict[str, list[str]] = {
     "demo-student": ["students"],
     "demo-instructor": ["instructors"],
 }
+
+
+#: what ``dlclab lab`` does when its hub ends by itself (printed then, and in the banner)
+HUB_DIED_POLICY = ("not restarting: everything the hub had started was stopped, users' "
+                   "servers and dask clusters included; run `dlclab lab` again (under "
+                   "systemd, Restart=on-failure does that).")
 
 
 def new_password() -> str:
@@ -80,6 +89,11 @@ class LabRunner:
         self.process: subprocess.Popen | None = None
         self.client: HubClient | None = None
         self._log_handle = None
+        #: the hub's keeper (dlclab.hub.reaper); cgroup v2 where the machine allows
+        self.keeper: Keeper | None = None
+        self.use_cgroup = True
+        #: how the last hub ended (None while it runs)
+        self.ending: Ending | None = None
         #: accounts given a password by this run: the only passwords the banner may show
         self.new_accounts: set[str] = set()
 
@@ -170,20 +184,28 @@ class LabRunner:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             self._log_handle = open(self.log_file, "ab")
             out = self._log_handle
-        self.process = subprocess.Popen(
+        self.ending = None
+        # the hub runs under a keeper that stops everything it started when it ends
+        self.keeper = Keeper(use_cgroup=self.use_cgroup)
+        self.process = self.keeper.start(
             [str(s.python), "-m", "dlclab.hub.app", "-f", str(s.hub_dir / "jupyterhub_config.py")],
-            cwd=s.state_dir, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
-            start_new_session=True,  # Ctrl-C reaches us; we stop the hub in order
-        )
+            s.python, cwd=s.state_dir, env=env, stdout=out,
+            stderr=subprocess.STDOUT if out else None)
         self.wait_up(timeout_s)
         self.client = HubClient(s.public_url, s.admin_token_file.read_text().strip())
+
+    @property
+    def hub_pid(self) -> int | None:
+        """The pid of the JupyterHub process (a child of :attr:`process`, its keeper)."""
+        return self.keeper.hub_pid if self.keeper is not None else None
 
     def wait_up(self, timeout_s: float) -> None:
         url = f"{self.settings.public_url}/hub/health"
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise DlclabError(f"jupyterhub exited with code {self.process.returncode}"
+                ending = self._finish()
+                raise DlclabError(f"jupyterhub did not start: {ending.describe()}"
                                   + self._log_excerpt())
             try:
                 if httpx.get(url, timeout=2).status_code == 200:
@@ -192,6 +214,14 @@ class LabRunner:
                 pass
             time.sleep(0.2)
         raise DlclabError(f"JupyterHub did not answer at {url} within {timeout_s:g} s")
+
+    def _finish(self) -> Ending:
+        """Once the keeper has exited: how the hub ended (kept as :attr:`ending`)."""
+        if self.ending is None:
+            self.ending = self.keeper.finish()
+            if self.ending.left:
+                log.error("dlclab: %s", self.ending.describe())
+        return self.ending
 
     def _log_excerpt(self, lines: int = 15) -> str:
         """The end of the hub's log, for an error message (the log may not outlive it)."""
@@ -207,7 +237,8 @@ class LabRunner:
         return excerpt + "\n  ... its last lines:\n  " + "\n  ".join(log_lines[-lines:])
 
     def stop(self, timeout_s: float = 90.0) -> int | None:
-        """SIGINT the hub (it stops servers, services, proxy) and wait for it."""
+        """Stop the hub in order (JupyterHub stops servers, services, proxy), then its
+        keeper stops whatever is left; wait for both. Returns the hub's exit status."""
         if self.client is not None:
             self.client.close()
             self.client = None
@@ -215,20 +246,28 @@ class LabRunner:
         if proc is None:
             return None
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
+            self.keeper.interrupt()
             try:
                 proc.wait(timeout_s)
             except subprocess.TimeoutExpired:
-                log.warning("jupyterhub did not stop within %g s: killing it", timeout_s)
-                proc.kill()
-                proc.wait()
+                log.warning("jupyterhub did not stop within %g s: killing it and all it "
+                            "started", timeout_s)
+                self.keeper.interrupt()  # a second time: at once
+                try:
+                    proc.wait(timeout_s)
+                except subprocess.TimeoutExpired:
+                    proc.kill()  # the keeper itself; its cgroup goes in _finish
+                    proc.wait()
+        ending = self._finish()
         if self._log_handle is not None:
             self._log_handle.close()
-        return proc.returncode
+        return ending.hub_exit
 
     def wait(self) -> int:
         """Wait in the foreground until the hub exits; Ctrl-C (or SIGTERM, SIGHUP) stops
-        it cleanly."""
+        it cleanly. If the hub ends by itself (a crash, SIGKILL, the OOM killer) its keeper
+        has stopped everything it had started, users' servers included; ``dlclab lab``
+        says so and exits (it does not restart the hub). Returns the exit code."""
 
         def interrupt(signum, frame):  # noqa: ARG001
             raise KeyboardInterrupt
@@ -237,11 +276,16 @@ class LabRunner:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, interrupt)
         try:
-            return self.process.wait()
+            self.process.wait()
         except KeyboardInterrupt:
             print("\ndlclab lab: stopping the hub, its user servers, services and clusters ...",
                   flush=True)
             return self.stop() or 0
+        self.stop()  # the keeper has exited: collect its report
+        ending = self.ending
+        print(f"\ndlclab lab: {ending.describe()}.\n"
+              f"dlclab lab: {HUB_DIED_POLICY}", flush=True)
+        return 1 if ending.hub_exit is None or ending.hub_exit < 0 else ending.hub_exit
 
     # ---- demo
     def setup_demo(self) -> None:
@@ -289,5 +333,7 @@ class LabRunner:
         if not s.isolated:
             lines.append("  WARNING: not root: users are NOT isolated (one shared OS user)")
         lines += ["  Ctrl-C stops the hub, every user server, service and dask cluster.",
+                  "  Should the hub die, dlclab lab stops all the rest too and exits",
+                  "  (no restart).",
                   "=" * 72, ""]
         return "\n".join(lines)

@@ -102,6 +102,33 @@ class LabSettings:
     courses_file: Path | None = field(default_factory=default_courses_file)
     courses_root: Path = field(default_factory=default_courses_root)
     log_level: str = "INFO"
+    #: where users' servers and dask clusters run: "" (this machine, processes started by
+    #: the hub and the gateway) or "slurm" (Slurm jobs of their owners, docs/batch.md)
+    batch: str = ""
+    #: the slurm.conf every Slurm command and job uses (None: Slurm's default,
+    #: /etc/slurm/slurm.conf); `dlclab lab --batch slurm` sets its local test cluster's
+    slurm_conf: Path | None = None
+    #: Slurm partition, account and QOS of users' servers and dask clusters ("": the
+    #: cluster's defaults)
+    slurm_partition: str = ""
+    slurm_account: str = ""
+    slurm_qos: str = ""
+    #: the address users' servers, schedulers and workers listen on inside their jobs:
+    #: loopback on a one-machine test cluster; 0.0.0.0 where jobs run on compute nodes
+    slurm_job_host: str = "127.0.0.1"
+    #: compute node name (squeue's %B) -> the address the hub and gateway reach it at (a test
+    #: cluster's nodes are this host: 127.0.0.1); hosts not listed are used as they are
+    slurm_node_addresses: dict[str, str] = field(default_factory=dict)
+    #: memory of a cluster's scheduler job
+    slurm_scheduler_memory_gib: float = 1.0
+    #: a user's server job: cores, memory, longest run (Slurm --time, minutes)
+    slurm_server_cores: int = 1
+    slurm_server_memory_gib: float = 2.0
+    slurm_server_time_min: int = 8 * 60
+    #: how long a server job may wait in the queue and start before the hub gives up
+    slurm_server_start_timeout_s: int = 300
+    #: how often the hub asks Slurm whether a server's job still runs (squeue per user)
+    slurm_poll_interval_s: int = 30
     #: how long the hub waits at start for each managed service to answer (JupyterHub
     #: alone gives up after ~10 s, too short for a formgrader on a loaded machine)
     service_start_timeout_s: float = 120.0
@@ -170,7 +197,7 @@ class LabSettings:
             value = raw[f.name]
             if f.name in {"data_root", "state_dir", "hub_dir", "venv", "courses_root"}:
                 value = Path(value)
-            elif f.name in {"accounts_file", "courses_file"}:
+            elif f.name in {"accounts_file", "courses_file", "slurm_conf"}:
                 value = Path(value) if value else None
             elif f.name == "extra_services_dirs":
                 value = [Path(v) for v in value]

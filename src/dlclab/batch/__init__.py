@@ -1,0 +1,1 @@
+"""Batch clusters (Slurm): a local test cluster, see docs/batch.md."""
