@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from dlclab.metadata.db import default_url
     from dlclab.service.app import create_app
+    from dlclab.service.adapters import configure_xrootd
     from dlclab.service.settings import ServiceSettings
 
     fields = ServiceSettings.model_fields
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--oai-admin-email", default=fields["oai_admin_email"].default,
                    help=fields["oai_admin_email"].description)
     p.add_argument("--public-url", default=None, help=fields["public_url"].description)
+    p.add_argument("--storage-keytab", type=Path, default=None,
+                   help=fields["storage_keytab"].description)
     args = p.parse_args(argv)
     settings = ServiceSettings(db_url=args.db or default_url(), export_dir=args.export_dir,
                                prefix=args.prefix, export_ttl_s=args.export_ttl,
@@ -52,7 +55,9 @@ def main(argv: list[str] | None = None) -> None:
                                oai_page_size=args.oai_page_size,
                                oai_token_ttl_s=args.oai_token_ttl,
                                oai_admin_email=args.oai_admin_email,
-                               public_url=args.public_url)
+                               public_url=args.public_url, storage_keytab=args.storage_keytab)
+    # before any root:// access: the XRootD client reads its identity once
+    configure_xrootd(settings.storage_keytab)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
 
 

@@ -31,7 +31,7 @@ from dlclab.metadata.query import Cut, FileQuery, query_files, visibility
 from dlclab.metadata.readers import read_kcdc, read_parquet, read_taiga
 from dlclab.metadata.thesaurus import default_thesaurus
 from dlclab.service.access import sources_of
-from dlclab.service.adapters import adapter_for
+from dlclab.service.adapters import StorageUnavailable, adapter_for
 from dlclab.service.quota import Quota
 from dlclab.service.writers import FORMATS, write_export
 
@@ -130,8 +130,20 @@ class ExportManager:
                 raise ParameterError(f"the query matches more than {MAX_FILES} files: "
                                      "narrow the time range or the facility")
             sources = [(f.storage.url, f.path, f.facility.name) for f in files]
+            names = {adapter_for(f.storage.url).url: f.storage.name for f in files}
             made_from = sources_of(files)
         self._set(request_id, sources=made_from)
+        try:
+            self._make(request_id, params, sources, cuts, quantities)
+        except StorageUnavailable as exc:
+            # nothing is recorded complete: the request fails naming the instance
+            self._drop_output(request_id)
+            name = names.get(exc.url, exc.url)
+            raise DlclabError(f"storage instance {name} is unavailable ({exc.reason}); "
+                              "nothing was exported: request again when it is back") from exc
+
+    def _make(self, request_id: str, params: dict, sources: list[tuple[str, str, str]],
+              cuts: list[Cut], quantities: list[str]) -> None:
         fmt = params["format"]
         name = f"{request_id}{FORMATS[fmt]}"
         components = list(params.get("components") or [])

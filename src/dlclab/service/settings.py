@@ -57,6 +57,11 @@ class ServiceSettings(BaseModel):
     oai_admin_email: str = Field(
         default="dlclab-admin@localhost.localdomain", pattern=r"^\S+@(\S+\.)+\S+$",
         description="the contact address OAI-PMH Identify gives to harvesting registries")
+    storage_keytab: Path | None = Field(
+        default=None,
+        description="the XRootD sss keytab the service reads root:// storages with (the "
+        "storage service makes it: <state>/storage/keys/dlclab-service.keytab); none: "
+        "root:// storages see an unauthenticated client")
     #: the hub's API (defaults to JupyterHub's environment when run as a service)
     hub_api_url: str | None = None
 

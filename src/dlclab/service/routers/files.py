@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from dlclab.metadata.models import DataFile, Release, StorageInstance, ThesaurusTerm
 from dlclab.metadata.query import query_files
 from dlclab.service import schemas
-from dlclab.service.adapters import adapter_for, safe_relpath
+from dlclab.service.adapters import StorageUnavailable, adapter_for, safe_relpath
 from dlclab.service.auth import User
 from dlclab.service.dependencies import (ERRORS, MemberDep, SessionDep, SettingsDep,
                                          ThesaurusDep, UserDep, build_query, seen_by)
@@ -134,7 +134,11 @@ def file_data(file_uuid: str, user: MemberDep, s: SessionDep):
     f = visible_file(s, user, file_uuid)
     adapter = adapter_for(f.storage.url)
     rel = safe_relpath(f.path)
-    handle = adapter.open(rel)
+    try:
+        handle = adapter.open(rel)
+    except StorageUnavailable as exc:
+        raise HTTPException(503, f"storage instance {f.storage.name} is unavailable "
+                            f"({exc.reason}); try again later") from exc
 
     def chunks():
         with handle:
